@@ -1,0 +1,79 @@
+# One entry point for everything a newcomer or CI runs. See README.md.
+#   make test          every tier (sanity, unit, lint, integration, molecule) + one summary line each
+#   make sanity|unit|lint|integration|molecule   one tier
+#   make cluster-up|cluster-env|cluster-down      the local control plane (tests/controlplane)
+#   make demo          the whole flow (k3d when Docker is there, else the local control plane)
+#   make bench         archive benchmark (prints a table)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+REPO    := $(abspath .)
+VENV    := $(REPO)/.venv
+BUILD   := $(REPO)/.build
+TOOLS   := $(REPO)/tests/tools
+PY      := $(VENV)/bin/python
+TIER    := BUILD=$(BUILD) $(PY) $(TOOLS)/run_tier.py
+# Everything ansible-* runs must find this collection and the ones it depends on.
+export ANSIBLE_COLLECTIONS_PATH := $(BUILD)/collections
+export PATH := $(VENV)/bin:$(PATH)
+
+.PHONY: help venv layout test sanity unit lint integration molecule bench \
+        cluster-up cluster-env cluster-down demo build changelog clean
+
+help:
+	@sed -n '1,8p' Makefile | sed 's/^# \{0,1\}//'
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(TOOLS)/bootstrap-venv.sh "$(VENV)"
+
+layout: venv
+	@$(TOOLS)/layout.sh "$(VENV)" "$(BUILD)"
+
+# `make test` runs every tier even when one fails, then fails if any failed or if no test ran.
+test: layout
+	@rm -f $(BUILD)/results/*.summary
+	@rc=0; for t in sanity unit lint integration molecule; do \
+	  $(MAKE) --no-print-directory $$t || rc=1; done; \
+	$(TIER) --report $(BUILD)/results || rc=1; exit $$rc
+
+sanity: layout
+	@$(TIER) sanity -- $(TOOLS)/sanity.sh "$(BUILD)"
+
+unit: layout
+	@$(TIER) unit --junit $(BUILD)/results/unit.xml -- \
+	  $(PY) -m pytest -p no:cacheprovider tests/unit --junitxml=$(BUILD)/results/unit.xml -q
+
+lint: layout
+	@$(TIER) lint -- $(TOOLS)/lint.sh
+
+integration: layout
+	@$(TIER) integration --junit $(BUILD)/results/integration.xml -- \
+	  $(PY) -m pytest -p no:cacheprovider tests/integration --junitxml=$(BUILD)/results/integration.xml -q -rs
+
+molecule: layout
+	@$(TIER) molecule -- $(TOOLS)/molecule.sh
+
+build: layout
+	@mkdir -p $(BUILD)/dist && ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+changelog: venv
+	@antsibull-changelog release --is-collection yes
+
+clean:
+	rm -rf $(BUILD) tests/output
+
+# ---- local control plane (tests/controlplane): real etcd, kube-apiserver, controller-manager,
+# scheduler, kwok and PostgreSQL as local processes; binaries built once and cached outside the repo.
+cluster-up: layout
+	@$(PY) tests/controlplane/cluster.py up
+cluster-env:
+	@$(PY) tests/controlplane/cluster.py env
+cluster-down:
+	@$(PY) tests/controlplane/cluster.py down
+
+# ---- the whole flow and the benchmark
+demo: layout
+	@tests/tools/demo.sh
+bench: layout
+	@$(PY) tests/bench/archive_bench.py
