@@ -4,15 +4,14 @@
 #       ansible-playbook, ansible-doc, molecule and pytest via ANSIBLE_COLLECTIONS_PATH)
 #   $BUILD/collections/ansible_collections/{kubernetes/core,community/postgresql} -> the copies
 #       shipped inside the pinned `ansible` package (Galaxy is not reachable here)
-#   $BUILD/sanity/ansible_collections/argoops/workflows (a copy; ansible-test resolves symlinks
-#       and insists on running inside an ansible_collections/<ns>/<name> tree)
+# ansible-test needs a real copy instead: tests/tools/sanity.sh makes one.
 set -euo pipefail
 venv=$1 build=$2
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 deps=(kubernetes/core community/postgresql)
 
-link_tree() {  # link_tree ROOT: our collection + its dependencies under ROOT/ansible_collections
+link_tree() {  # link_tree ROOT: our dependencies under ROOT/ansible_collections
   local root=$1/ansible_collections
   mkdir -p "$root/argoops"
   for dep in "${deps[@]}"; do
@@ -24,10 +23,3 @@ link_tree() {  # link_tree ROOT: our collection + its dependencies under ROOT/an
 link_tree "$build/collections"
 ln -sfn "$repo" "$build/collections/ansible_collections/argoops/workflows"
 
-# ansible-test wants a real directory; it lists files with git, so give the copy its own index.
-copy=$build/sanity/ansible_collections/argoops/workflows
-link_tree "$build/sanity"
-rm -rf "$copy" && mkdir -p "$copy"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
-  xargs -0 -r ls -d 2>/dev/null | tr '\n' '\0' | tar --null -T - -cf -) | tar -xf - -C "$copy"
-(cd "$copy" && git init -q && git add -A .)

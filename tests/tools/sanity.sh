@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# `ansible-test sanity` on the collection copy laid out by layout.sh, offline.
+# `ansible-test sanity` offline, on a copy of the checkout laid out as
+# $SANITY_DIR/ansible_collections/argoops/workflows (ansible-test resolves symlinks and insists on
+# running inside such a tree). Extra arguments go to ansible-test, e.g. `--test pep8 plugins/`.
+# Set SANITY_DIR to run several at once; the default is $BUILD/sanity.
 set -euo pipefail
 build=$1; shift
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+root=${SANITY_DIR:-$build/sanity}
+site=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 # ansible-test bootstraps pip in its sanity virtualenvs with a get-pip.py it downloads from a host
 # our machines cannot reach; it uses a cached copy when present, so we provide one that bootstraps
@@ -24,7 +29,19 @@ if ! command -v shellcheck >/dev/null && command -v apt-get >/dev/null && [ "$(i
   apt-get install -y -qq shellcheck >/dev/null || echo "sanity: WARNING shellcheck could not be installed"
 fi
 
-cd "$build/sanity/ansible_collections/argoops/workflows" || exit 1
+# The copy: the checkout's files as git sees them (tracked + untracked, not ignored), with its own
+# git index because ansible-test lists files through git; dependencies linked beside it.
+copy=$root/ansible_collections/argoops/workflows
+for dep in kubernetes/core community/postgresql; do
+  mkdir -p "$root/ansible_collections/${dep%/*}"
+  ln -sfn "$site/ansible_collections/$dep" "$root/ansible_collections/$dep"
+done
+rm -rf "$copy" && mkdir -p "$copy"
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
+  xargs -0 -r ls -d 2>/dev/null | tr '\n' '\0' | tar --null -T - -cf -) | tar -xf - -C "$copy"
+(cd "$copy" && git init -q && git add -A .)
+
+cd "$copy" || exit 1
 log=$(mktemp)
 set +e
 ansible-test sanity --python 3.11 --color no "$@" 2>&1 | tee "$log"
