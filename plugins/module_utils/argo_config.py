@@ -1,0 +1,770 @@
+# -*- coding: utf-8 -*-
+# Copyright: argoops.workflows contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argo's ``persistence`` and ``retentionPolicy`` settings: snake_case options <-> the YAML Argo reads.
+
+One table (``PERSISTENCE``, ``RETENTION``) spells every Argo key once, next to its Ansible option, its
+type, the first Argo version that understands it and whether the controller only reads it at start-up.
+Everything else walks that table: option validation, rendering, parsing an existing ConfigMap,
+normalised comparison, the Ansible argument spec. Rules come from argo-workflows v4.0.5 and v4.1.2
+(config/config.go, config/ttl.go, util/sqldb/sqldb.go, workflow/controller/config.go and
+k8s.io/apimachinery's label selector validation). Plain Python: no Ansible or network imports.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_ttl import TTLError, format_ttl, parse_ttl
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_configmap as cm
+
+V4_1 = (4, 1)
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+# Argo's own tables: a node-offload tableName equal to one of them breaks the migrations (fatal).
+ARGO_TABLES = ("schema_history", "argo_archived_workflows", "argo_archived_workflows_labels")
+INT32_MAX = 2 ** 31 - 1
+INT64_MAX = 2 ** 63 - 1
+
+
+class ConfigError(ValueError):
+    """Input Argo would reject (or that would make the controller exit); ``problems`` lists each rule."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super(ConfigError, self).__init__("; ".join(self.problems))
+
+
+class Field:
+    """One Argo key: its Ansible option, kind and rules. ``option=None``: Argo-only (read, never written)."""
+
+    def __init__(self, key, option, kind, children=(), since=None, choices=None, default=None,
+                 low=None, high=None, required=False, secret_like=False, restart=False):
+        self.key, self.option, self.kind, self.children = key, option, kind, tuple(children)
+        self.since, self.choices, self.default = since, choices, default
+        self.low, self.high, self.required = low, high, required
+        self.secret_like, self.restart = secret_like, restart
+
+
+def _secret_ref(key, option):
+    # SecretKeySelector: Argo also accepts `optional`, which it ignores (the secret is always read).
+    return Field(key, option, "object", secret_like=True, children=(
+        Field("name", "name", "str", required=True),
+        Field("key", "key", "str", required=True, secret_like=True),
+        Field("optional", None, "bool")))
+
+
+_DATABASE = (
+    Field("host", "host", "str", required=True),
+    Field("port", "port", "int", low=0, high=65535),
+    Field("database", "database", "str"),
+    Field("tableName", "table_name", "str", default="argo_workflows", required=True),
+    _secret_ref("userNameSecret", "username_secret"),
+    _secret_ref("passwordSecret", "password_secret"),
+)
+
+PERSISTENCE = (
+    Field("archive", "archive", "bool", restart=True),
+    Field("archiveTTL", "archive_ttl", "ttl", restart=True),
+    Field("archiveLabelSelector", "archive_label_selector", "selector"),
+    Field("clusterName", "cluster_name", "str", high=64, restart=True),
+    Field("skipMigration", "skip_migration", "bool", restart=True),
+    Field("nodeStatusOffLoad", "node_status_offload", "bool", restart=True),
+    Field("connectionPool", "connection_pool", "object", restart=True, children=(
+        Field("maxIdleConns", "max_idle_conns", "int", low=0, high=INT64_MAX),
+        Field("maxOpenConns", "max_open_conns", "int", low=0, high=INT64_MAX),
+        Field("connMaxLifetime", "conn_max_lifetime", "ttl"))),
+    Field("connectionTimeoutSeconds", "connection_timeout_seconds", "int", low=0, high=INT32_MAX,
+          since=V4_1, restart=True),
+    Field("reconnectionConfig", "reconnection", "object", since=V4_1, restart=True, children=(
+        Field("maxRetries", "max_retries", "int", low=0, high=INT64_MAX),
+        Field("baseDelaySeconds", "base_delay_seconds", "int", low=0, high=INT64_MAX),
+        Field("maxDelaySeconds", "max_delay_seconds", "int", low=0, high=INT64_MAX),
+        Field("retryMultiple", "retry_multiple", "float", low=0))),
+    Field("postgresql", "postgresql", "object", restart=True, children=_DATABASE + (
+        Field("ssl", "ssl", "bool"),
+        Field("sslMode", "ssl_mode", "str", choices=SSL_MODES),
+        Field("azureToken", "azure_token", "object", since=V4_1, secret_like=True, children=(
+            Field("enabled", "enabled", "bool"), Field("scope", "scope", "str"))),
+        Field("awsRDSToken", "aws_rds_token", "object", since=V4_1, secret_like=True, children=(
+            Field("enabled", "enabled", "bool"), Field("region", "region", "str"))))),
+    Field("mysql", "mysql", "object", restart=True, children=_DATABASE + (
+        Field("options", "options", "map"),)),
+)
+
+# retentionPolicy is read once, when the controller builds its GC controller at start.
+RETENTION = (
+    Field("completed", "completed", "int", low=0, high=INT64_MAX),
+    Field("failed", "failed", "int", low=0, high=INT64_MAX),
+    Field("errored", "errored", "int", low=0, high=INT64_MAX),
+)
+PHASES = {"completed": "Succeeded", "failed": "Failed", "errored": "Error"}
+PERSISTENCE_KEY, RETENTION_KEY = "persistence", "retentionPolicy"
+MANAGED_KEYS = (PERSISTENCE_KEY, RETENTION_KEY)
+PERSISTENCE_OPTIONS = tuple(f.option for f in PERSISTENCE)
+RETENTION_OPTION = "retention_policy"
+
+
+# ---------------------------------------------------------------- versions
+
+def parse_version(text):
+    """(major, minor, patch) from 'v4.0.5', '4.1', 'v4.1.0-rc1'; None when it is not a version."""
+    match = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$", str(text or "").strip())
+    if not match:
+        return None
+    return tuple(int(part or 0) for part in match.groups())
+
+
+def _version_text(version):
+    return "v%d.%d" % tuple(version[:2])
+
+
+# ---------------------------------------------------------------- naming
+
+class _Names:
+    """How a rule names a setting: by Ansible option (input) or by Argo key (an existing ConfigMap)."""
+
+    def __init__(self, options, root, option_root=None):
+        self.options, self.root, self.option_root = options, root, option_root
+
+    def of(self, path):
+        if self.options:
+            return ".".join(([self.option_root] if self.option_root else []) + [f.option or f.key for f in path])
+        return ".".join([self.root] + [f.key for f in path])
+
+
+PERSISTENCE_OPTION_NAMES = _Names(True, PERSISTENCE_KEY)
+RETENTION_OPTION_NAMES = _Names(True, RETENTION_KEY, RETENTION_OPTION)
+PERSISTENCE_KEY_NAMES = _Names(False, PERSISTENCE_KEY)
+RETENTION_KEY_NAMES = _Names(False, RETENTION_KEY)
+
+
+# ---------------------------------------------------------------- reading values (both directions)
+
+def _go_string(value):
+    """sigs.k8s.io/yaml turns YAML numbers and booleans into strings when the Go field is a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def _read(fields, data, path, names, problems, from_options):
+    """Typed Argo mapping from options (snake_case) or from Argo YAML (camelCase, Go's matching rules)."""
+    if not isinstance(data, dict):
+        problems.append("%s must be a mapping, not %r" % (names.of(path) or names.root, data))
+        return {}
+    result = {}
+    known = set()
+    for field in fields:
+        if from_options:
+            if field.option is None or field.option not in data:
+                continue
+            keys = [field.option]
+        else:
+            keys = cm.fold_matches(list(data), field.key)
+        known.update(keys)
+        for key in keys:
+            value = _value(field, data[key], path + [field], names, problems, from_options)
+            if value is not None:
+                result[field.key] = value
+    for key in data:
+        if key not in known:
+            where = names.of(path)
+            spelled = [f.option if from_options else f.key for f in fields if f.option or not from_options]
+            problems.append("%s: unknown %s %r (Argo parses this block strictly and exits on unknown fields); "
+                            "known: %s" % (where or names.root, "option" if from_options else "field", key,
+                                           ", ".join(sorted(spelled))))
+    return result
+
+
+_KIND_NAMES = {"bool": "a boolean", "int": "an integer", "float": "a number", "str": "a string",
+               "ttl": "a TTL string"}
+
+
+def _value(field, value, path, names, problems, from_options):
+    name = names.of(path)
+    if value is None:
+        if field.kind == "ttl" and not from_options:
+            problems.append("%s: null is not a TTL (Argo: \"invalid TTL\"); write a string such as 7d" % name)
+        return None
+    kind = field.kind
+    if kind == "object":
+        return _read(field.children, value, path, names, problems, from_options)
+    if kind == "selector":
+        return _selector(value, path, names, problems, from_options)
+    if kind == "map":
+        if not isinstance(value, dict) or any(isinstance(v, (dict, list)) or v is None for v in value.values()):
+            problems.append("%s must map names to plain values" % name)
+            return None
+        return dict((str(k), _go_string(v)) for k, v in value.items())
+    if kind == "str" and not from_options:
+        value = _go_string(value)
+    expected = {"bool": bool, "str": str, "ttl": str}.get(kind)
+    if kind in ("int", "float"):
+        ok = isinstance(value, int) or (kind == "float" and isinstance(value, float))
+        ok = ok and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        problems.append("%s: %r is not %s" % (name, value, _KIND_NAMES[kind]))
+        return None
+    return value
+
+
+def _selector(value, path, names, problems, from_options):
+    """metav1.LabelSelector: matchLabels (map) and matchExpressions (key, operator, values)."""
+    spell = (lambda option, key: option) if from_options else (lambda option, key: key)
+    name = names.of(path)
+    if not isinstance(value, dict):
+        problems.append("%s must be a mapping" % name)
+        return None
+    allowed = {spell("match_labels", "matchLabels"): "matchLabels",
+               spell("match_expressions", "matchExpressions"): "matchExpressions"}
+    result = {}
+    for key, item in value.items():
+        canonical = allowed.get(key) if from_options else next(
+            (c for k, c in allowed.items() if str(key).lower() == k.lower()), None)
+        if canonical is None:
+            problems.append("%s: unknown %s %r; known: %s" % (
+                name, "option" if from_options else "field", key, ", ".join(sorted(allowed))))
+        elif item is not None:
+            result[canonical] = item
+    labels = result.pop("matchLabels", {})
+    if not isinstance(labels, dict):
+        problems.append("%s.%s must be a mapping of label keys to values" % (name, spell("match_labels", "matchLabels")))
+        labels = {}
+    if labels:
+        result["matchLabels"] = dict((str(k), _go_string(v)) for k, v in labels.items())
+    expressions = []
+    raw = result.get("matchExpressions", [])
+    if not isinstance(raw, list):
+        problems.append("%s.%s must be a list" % (name, spell("match_expressions", "matchExpressions")))
+        raw = []
+    for index, expr in enumerate(raw):
+        where = "%s.%s[%d]" % (name, spell("match_expressions", "matchExpressions"), index)
+        if not isinstance(expr, dict):
+            problems.append("%s must be a mapping with key, operator and values" % where)
+            continue
+        folded = dict((str(k).lower(), v) for k, v in expr.items())
+        unknown = sorted(set(folded) - {"key", "operator", "values"})
+        if unknown:
+            problems.append("%s: unknown field(s) %s; known: key, operator, values" % (where, ", ".join(unknown)))
+        values = folded.get("values") or []
+        if not isinstance(values, list):
+            problems.append("%s.values must be a list" % where)
+            values = []
+        expression = {"key": _go_string(folded.get("key") or ""), "operator": folded.get("operator") or ""}
+        if values:
+            expression["values"] = [_go_string(v) for v in values]
+        expressions.append(expression)
+    result.pop("matchExpressions", None)
+    if expressions:
+        result["matchExpressions"] = expressions
+    return result
+
+
+# ---------------------------------------------------------------- the rules
+
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _label_key_problem(key):
+    """k8s.io/apimachinery validation.IsQualifiedName, as NewRequirement applies it."""
+    parts = key.split("/")
+    if len(parts) > 2:
+        return "a label key has at most one '/' (optional DNS subdomain prefix, then a name)"
+    if len(parts) == 2:
+        prefix = parts[0]
+        if not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix):
+            return "the prefix before '/' must be a DNS subdomain (lower case, at most 253 characters)"
+    name = parts[-1]
+    if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
+        return ("the name part must be 1-63 characters of letters, digits, '-', '_' or '.', starting and "
+                "ending with a letter or digit")
+    return None
+
+
+def _label_value_problem(value):
+    if value == "":
+        return None
+    if len(value) > 63 or not _QUALIFIED_NAME.match(value):
+        return ("a label value is empty or at most 63 characters of letters, digits, '-', '_' or '.', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def _check_selector(selector, name, names, problems):
+    spell = (lambda option, key: option) if names.options else (lambda option, key: key)
+    labels = spell("match_labels", "matchLabels")
+    exprs = spell("match_expressions", "matchExpressions")
+    for key in sorted(selector.get("matchLabels", {})):
+        value = selector["matchLabels"][key]
+        for problem in (_label_key_problem(key), None if isinstance(value, str) else "a label value is a string",
+                        _label_value_problem(value) if isinstance(value, str) else None):
+            if problem:
+                problems.append("%s.%s[%r]: %s" % (name, labels, key, problem))
+    for index, expr in enumerate(selector.get("matchExpressions", [])):
+        where = "%s.%s[%d]" % (name, exprs, index)
+        problem = _label_key_problem(expr["key"]) if isinstance(expr["key"], str) else "key must be a string"
+        if problem:
+            problems.append("%s.key %r: %s" % (where, expr["key"], problem))
+        operator, values = expr["operator"], expr.get("values", [])
+        if operator not in SELECTOR_OPERATORS:
+            problems.append("%s.operator %r is not a valid label selector operator (Argo exits); use one of %s "
+                            "(case matters)" % (where, operator, ", ".join(SELECTOR_OPERATORS)))
+        elif operator in ("In", "NotIn") and not values:
+            problems.append("%s: operator %s needs at least one value" % (where, operator))
+        elif operator in ("Exists", "DoesNotExist") and values:
+            problems.append("%s: operator %s takes no values" % (where, operator))
+        for value in values:
+            problem = _label_value_problem(value) if isinstance(value, str) else "a label value is a string"
+            if problem:
+                problems.append("%s.values %r: %s" % (where, value, problem))
+
+
+def _check_scalars(fields, data, path, names, problems):
+    """Ranges, choices, TTL grammar, lengths and required keys, driven by the table."""
+    for field in fields:
+        value = data.get(field.key)
+        here = path + [field]
+        name = names.of(here)
+        if value is None:
+            continue
+        if field.kind == "object":
+            _check_scalars(field.children, value, here, names, problems)
+        elif field.kind == "selector":
+            _check_selector(value, name, names, problems)
+        elif field.kind == "ttl":
+            try:
+                parse_ttl(value, name)
+            except TTLError as err:
+                problems.append(str(err))
+        elif field.kind in ("int", "float"):
+            if (field.low is not None and value < field.low) or (field.high is not None and value > field.high):
+                problems.append("%s: %r is out of range (%s..%s)" % (
+                    name, value, field.low, "" if field.high is None else field.high))
+        elif field.kind == "str":
+            if field.choices and value and value not in field.choices:
+                problems.append("%s: %r is not one of %s" % (name, value, ", ".join(field.choices)))
+            if field.high is not None and len(value) > field.high:
+                problems.append("%s: %r is longer than %d characters (the archive's column width)"
+                                % (name, value, field.high))
+
+
+def _check_database(db_field, db, names, problems, findings):
+    prefix = [db_field]
+    fields = dict((f.key, f) for f in db_field.children)
+    azure = (db.get("azureToken") or {}).get("enabled")
+    aws = (db.get("awsRDSToken") or {}).get("enabled")
+    for key in ("host", "tableName"):
+        if not db.get(key):
+            problems.append("%s is required (%s)" % (names.of(prefix + [fields[key]]), {
+                "host": "the database server the controller connects to",
+                "tableName": "Argo exits with \"TableName is empty\""}[key]))
+    table = db.get("tableName")
+    if table and (not _SQL_IDENTIFIER.match(table) or len(table) > 63 or table.lower() in ARGO_TABLES):
+        problems.append("%s: %r must be a plain SQL identifier of at most 63 letters, digits or '_' and not one "
+                        "of Argo's own tables (%s): Argo writes it unquoted into its migrations"
+                        % (names.of(prefix + [fields["tableName"]]), table, ", ".join(ARGO_TABLES)))
+    needed = ["userNameSecret"] + ([] if azure or aws else ["passwordSecret"])
+    for key in needed:
+        ref = db.get(key) or {}
+        for child in fields[key].children:
+            if child.required and not ref.get(child.key):
+                problems.append("%s is required: the controller reads this Secret key at start-up and exits "
+                                "without it" % names.of(prefix + [fields[key], child]))
+    if "ssl" in fields and db.get("sslMode") and not db.get("ssl"):
+        message = ("%s is ignored unless %s is true (Argo then connects with sslmode=%s)" % (
+            names.of(prefix + [fields["sslMode"]]), names.of(prefix + [fields["ssl"]]),
+            "disable from v4.1, prefer before"))
+        (problems if names.options else findings).append(message + (
+            ": set ssl: true to use TLS, or drop ssl_mode" if names.options else ""))
+    if azure and aws:
+        problems.append("%s and %s cannot both be enabled (Argo v4.1 exits)" % (
+            names.of(prefix + [fields["azureToken"]]), names.of(prefix + [fields["awsRDSToken"]])))
+    if aws and not db.get("ssl"):
+        problems.append("%s needs %s: true (Argo v4.1 exits: AWS RDS IAM authentication requires SSL)" % (
+            names.of(prefix + [fields["awsRDSToken"]]), names.of(prefix + [fields["ssl"]])))
+
+
+def _field(fields, key):
+    return next(f for f in fields if f.key == key)
+
+
+def validate_persistence(persistence, names, findings):
+    """Every rule Argo applies to ``persistence`` (or that would make the controller exit): the problems."""
+    problems = []
+    _check_scalars(PERSISTENCE, persistence, [], names, problems)
+    databases = [f for f in PERSISTENCE if f.key in ("postgresql", "mysql") and persistence.get(f.key) is not None]
+    if len(databases) != 1:
+        problems.append("exactly one of %s and %s is required (%s)" % (
+            names.of([_field(PERSISTENCE, "postgresql")]), names.of([_field(PERSISTENCE, "mysql")]),
+            "Argo does not support both" if databases else "Argo exits with \"TableName is empty\""))
+    for db_field in databases:
+        _check_database(db_field, persistence[db_field.key], names, problems, findings)
+    pool_field = _field(PERSISTENCE, "connectionPool")
+    pool = persistence.get("connectionPool") or {}
+    if pool.get("maxOpenConns") and pool.get("maxIdleConns", 0) > pool["maxOpenConns"]:
+        findings.append("%s is larger than %s; Go's database/sql lowers it to %d" % (
+            names.of([pool_field, _field(pool_field.children, "maxIdleConns")]),
+            names.of([pool_field, _field(pool_field.children, "maxOpenConns")]), pool["maxOpenConns"]))
+    return problems
+
+
+def validate_retention(retention, names):
+    """Ranges of ``retentionPolicy``: the problems."""
+    problems = []
+    _check_scalars(RETENTION, retention, [], names, problems)
+    return problems
+
+
+# ---------------------------------------------------------------- versions gate
+
+def _gated(fields, data, path):
+    """[(path of fields, value)] present in ``data`` that need a newer Argo than v4.0."""
+    found = []
+    for field in fields:
+        if data.get(field.key) is None:
+            continue
+        if field.since:
+            found.append((path + [field], field))
+        elif field.kind == "object":
+            found.extend(_gated(field.children, data[field.key], path + [field]))
+    return found
+
+
+def _lookup(data, path):
+    for field in path:
+        data = data[field.key]
+    return data
+
+
+def _drop(data, path):
+    for field in path[:-1]:
+        data = data[field.key]
+    del data[path[-1].key]
+
+
+def gate_version(persistence, version, names, findings):
+    """Apply the target version: returns problems; drops harmless new keys when the version is unknown."""
+    problems = []
+    if persistence is None:
+        return problems
+    for path, field in _gated(PERSISTENCE, persistence, []):
+        if version is not None and tuple(version[:2]) >= field.since:
+            continue
+        name = names.of(path)
+        if version is not None:
+            problems.append("%s needs Argo %s or later; the controller is %s and its strict parser would reject "
+                            "the whole ConfigMap (and exit)"
+                            % (name, _version_text(field.since), _version_text(version)))
+        elif field.secret_like and _lookup(persistence, path).get("enabled"):
+            problems.append("%s needs Argo %s or later and the controller version is unknown: set argo_version "
+                            "(dropping it would change how the controller authenticates)"
+                            % (name, _version_text(field.since)))
+        else:
+            _drop(persistence, path)
+            findings.append("%s was not written: it needs Argo %s or later and the controller version is unknown "
+                            "(set argo_version to write it)" % (name, _version_text(field.since)))
+    if version is None:
+        findings.append("the Argo controller version is unknown (no argo_version and no workflow-controller "
+                        "Deployment image tag): only keys every supported Argo version accepts are written")
+    return problems
+
+
+# ---------------------------------------------------------------- public: desired state
+
+class Desired:
+    """Validated settings to write: Argo-shaped ``persistence`` / ``retention`` (None = not managed)."""
+
+    def __init__(self, persistence, retention, findings):
+        self.persistence, self.retention, self.findings = persistence, retention, findings
+
+
+def from_options(options, version=None):
+    """Build the Argo blocks from snake_case options; raise ConfigError naming every broken rule.
+
+    ``options`` holds the persistence options (``PERSISTENCE_OPTIONS``) and ``retention_policy``
+    (None = leave retentionPolicy as it is); ``version`` is a parsed Argo version or None (unknown).
+    """
+    options = dict(options)
+    findings, problems = [], []
+    retention_options = options.pop(RETENTION_OPTION, None)
+    persistence = _read(PERSISTENCE, _without_none(options), [], PERSISTENCE_OPTION_NAMES, problems, True)
+    retention = None
+    if retention_options is not None:
+        retention = _read(RETENTION, _without_none(retention_options), [], RETENTION_OPTION_NAMES, problems, True)
+        for option in ("completed", "failed", "errored"):
+            if retention_options.get(option) is None:
+                findings.append("%s.%s is not set: Argo then keeps 0 %s workflows, i.e. deletes each one from "
+                                "Kubernetes as soon as it finishes (archived rows stay)"
+                                % (RETENTION_OPTION, option, PHASES[option]))
+    if not problems:
+        problems = validate_persistence(persistence, PERSISTENCE_OPTION_NAMES, findings)
+        if retention is not None:
+            problems += validate_retention(retention, RETENTION_OPTION_NAMES)
+    if not problems:
+        problems = gate_version(persistence, version, PERSISTENCE_OPTION_NAMES, findings)
+    if problems:
+        raise ConfigError(problems)
+    return Desired(persistence, retention, findings)
+
+
+def _without_none(data):
+    """Ansible passes every declared sub-option; None means 'not set'."""
+    if isinstance(data, dict):
+        return dict((k, _without_none(v)) for k, v in data.items() if v is not None)
+    if isinstance(data, list):
+        return [_without_none(v) for v in data]
+    return data
+
+
+def to_options(persistence, retention=None):
+    """The snake_case options that produce these Argo blocks (the reverse of ``from_options``)."""
+    def walk(fields, data):
+        out = {}
+        for field in fields:
+            value = data.get(field.key)
+            if value is None or field.option is None:
+                continue
+            if field.kind == "object":
+                value = walk(field.children, value)
+            elif field.kind == "selector":
+                value = {"match_labels": dict(value.get("matchLabels", {})),
+                         "match_expressions": [dict(e, values=e.get("values", [])) for e in
+                                               value.get("matchExpressions", [])]}
+            out[field.option] = value
+        return out
+    result = walk(PERSISTENCE, persistence or {})
+    if retention is not None:
+        result[RETENTION_OPTION] = walk(RETENTION, retention)
+    return result
+
+
+# ---------------------------------------------------------------- normalised comparison
+
+def canonical(fields, data):
+    """Order-free, default-free form: what the controller actually ends up using."""
+    if data is None:
+        return None
+    out = {}
+    for field in fields:
+        value = data.get(field.key)
+        if value is None or field.option is None:
+            continue
+        if field.kind == "object":
+            value = canonical(field.children, value)
+            if field.key in ("azureToken", "awsRDSToken") and not value.get("enabled"):
+                continue  # only read when enabled
+            if field.key in ("userNameSecret", "passwordSecret") and not value:
+                continue
+        elif field.kind == "selector":
+            value = (tuple(sorted((k, str(v)) for k, v in value.get("matchLabels", {}).items())),
+                     tuple(sorted(set((str(e["key"]), str(e["operator"]), tuple(sorted(set(str(v) for v in e.get("values", [])))))
+                                      for e in value.get("matchExpressions", [])))))
+            if value == ((), ()):
+                continue  # an empty selector selects everything, like no selector
+        elif field.kind == "ttl":
+            try:
+                value = parse_ttl(value, field.key)
+            except TTLError:
+                value = ("invalid", value)  # differs from every valid TTL, so a rewrite replaces it
+        elif field.kind == "map":
+            value = tuple(sorted(value.items()))
+        if field.key == "clusterName" and value == "default":
+            continue  # GetClusterName() falls back to "default"
+        if value in (False, 0, "", ()) and field.kind != "object":
+            continue  # Go's zero value == absent
+        out[field.key] = value
+    if "sslMode" in out and not out.get("ssl"):
+        del out["sslMode"]  # ignored without ssl: true (v4.0 and v4.1)
+    return out
+
+
+def restart_keys(before, after):
+    """Argo keys (persistence.X / retentionPolicy) whose change the controller only picks up at start-up."""
+    keys = []
+    before_p, after_p = canonical(PERSISTENCE, before[0]), canonical(PERSISTENCE, after[0])
+    if before_p != after_p:
+        for field in PERSISTENCE:
+            if field.restart and (before_p or {}).get(field.key) != (after_p or {}).get(field.key):
+                keys.append("%s.%s" % (PERSISTENCE_KEY, field.key))
+        if (before_p is None) != (after_p is None) and not keys:
+            keys.append(PERSISTENCE_KEY)
+    if canonical(RETENTION, before[1]) != canonical(RETENTION, after[1]):
+        keys.append(RETENTION_KEY)
+    return keys
+
+
+def change_findings(before, after, instance_ids=(None, None)):
+    """Warnings about what a change does to data that is already archived or running."""
+    findings = []
+    old, new = canonical(PERSISTENCE, before) or {}, canonical(PERSISTENCE, after) or {}
+    if before is not None and old.get("clusterName", "default") != new.get("clusterName", "default"):
+        findings.append("clusterName changes from %r to %r: every archive query filters by cluster name, so rows "
+                        "archived under %r are no longer visible (they are not deleted)"
+                        % (old.get("clusterName", "default"), new.get("clusterName", "default"),
+                           old.get("clusterName", "default")))
+    if instance_ids[0] != instance_ids[1]:
+        findings.append("instanceID changes from %r to %r: archive queries filter by instance ID, so rows archived "
+                        "under the old one are no longer visible" % instance_ids)
+    old_ttl, new_ttl = old.get("archiveTTL", 0), new.get("archiveTTL", 0)
+    old_ttl = old_ttl if isinstance(old_ttl, int) else 0  # an invalid TTL never ran
+    if before is not None and new.get("archive") and new_ttl and (not old_ttl or new_ttl < old_ttl):
+        findings.append("archiveTTL %s %s: the archive GC will delete rows that finished more than %s ago "
+                        "(first run one ARCHIVED_WORKFLOW_GC_PERIOD after the controller restarts)"
+                        % ("is shortened from " + format_ttl(old_ttl) + " to" if old_ttl else "now enables deletion at",
+                           format_ttl(new_ttl), format_ttl(new_ttl)))
+    if old.get("archive") and not new.get("archive"):
+        findings.append("archiving is turned off: completed workflows are no longer written to the archive (existing "
+                        "rows stay, but argo-server only serves them while persistence is configured)")
+    return findings
+
+
+# ---------------------------------------------------------------- the ConfigMap
+
+class Current:
+    """The managed blocks of an existing ConfigMap, parsed the way Argo parses them.
+
+    ``problems`` maps each managed key to what makes Argo reject it (unknown fields, bad types,
+    broken rules, keys too new for ``version``): they are reported, and a run that manages the
+    block replaces it.
+    """
+
+    def __init__(self, data, version=None):
+        self.layout = cm.Layout(data)
+        self.findings, self.spellings = [], {}
+        self.problems = {PERSISTENCE_KEY: [], RETENTION_KEY: []}
+        self.persistence = self._block(PERSISTENCE_KEY, PERSISTENCE, PERSISTENCE_KEY_NAMES)
+        self.retention = self._block(RETENTION_KEY, RETENTION, RETENTION_KEY_NAMES)
+        if self.persistence is not None and not self.problems[PERSISTENCE_KEY]:
+            self.problems[PERSISTENCE_KEY] = validate_persistence(self.persistence, PERSISTENCE_KEY_NAMES,
+                                                                  self.findings)
+            if version is not None and not self.problems[PERSISTENCE_KEY]:
+                self.problems[PERSISTENCE_KEY] = gate_version(self.persistence, version, PERSISTENCE_KEY_NAMES, [])
+        if self.retention is not None and not self.problems[RETENTION_KEY]:
+            self.problems[RETENTION_KEY] = validate_retention(self.retention, RETENTION_KEY_NAMES)
+        try:
+            self.instance_id = _go_string(self.layout.get("instanceID")[1])
+        except cm.LayoutError:
+            self.instance_id = None
+
+    def _block(self, key, fields, names):
+        try:
+            spellings, raw = self.layout.get(key)
+        except cm.LayoutError as err:
+            self.spellings[key] = cm.fold_matches(list(self.layout.data), key)
+            self.problems[key].append(str(err))
+            return {}
+        self.spellings[key] = spellings
+        if len(spellings) > 1 or (spellings and spellings[0] != key):
+            self.findings.append("the ConfigMap spells %s as %s; Argo matches keys case-insensitively and reads "
+                                 "them all; a run that manages it writes only %r"
+                                 % (key, ", ".join(repr(s) for s in spellings), key))
+        if raw is None:
+            return None
+        return _read(fields, raw, [], names, self.problems[key], False)
+
+    def needs_rewrite(self, key):
+        """True when the block as stored is broken or oddly spelled, whatever its values."""
+        spellings = self.spellings.get(key) or []
+        return bool(self.problems[key]) or (bool(spellings) and spellings != [key])
+
+
+def render(block):
+    """Stable YAML text of an Argo block (the value of a per-key ConfigMap entry)."""
+    return cm.dump(block)
+
+
+class Plan:
+    """The ConfigMap data to write for ``desired`` and ``state``, and everything the module reports."""
+
+    def __init__(self, data, desired, state, version=None):
+        current = Current(data, version)
+        self.current = current
+        manage_retention = state == "absent" or desired.retention is not None
+        after_p = desired.persistence if state == "present" else None
+        after_r = current.retention
+        if manage_retention:
+            after_r = desired.retention if state == "present" else None
+        before = (current.persistence, current.retention)
+        self.persistence, self.retention = after_p, after_r
+        managed = [PERSISTENCE_KEY] + ([RETENTION_KEY] if manage_retention else [])
+        self.changed = (canonical(PERSISTENCE, before[0]) != canonical(PERSISTENCE, after_p)
+                        or canonical(RETENTION, before[1]) != canonical(RETENTION, after_r)
+                        or any(current.needs_rewrite(key) for key in managed))
+        note = None
+        self.data = dict(data or {})
+        if self.changed:
+            blocks = {PERSISTENCE_KEY: after_p}
+            if manage_retention:
+                blocks[RETENTION_KEY] = after_r
+            self.data, note = current.layout.replaced(blocks)
+        self.restart = restart_keys(before, (after_p, after_r)) if self.changed else []
+        warnings = list(desired.findings) + current.findings
+        for key in MANAGED_KEYS:
+            for problem in current.problems[key]:
+                warnings.append("the ConfigMap's %s has a setting Argo rejects (the controller exits on it): %s%s"
+                                % (key, problem, "; this run replaces the block" if key in managed else
+                                   "; set retention_policy to replace it"))
+        if self.changed:
+            warnings += change_findings(before[0], after_p, (current.instance_id, current.instance_id))
+        if self.restart:
+            warnings.append("restart the workflow-controller (and argo-server) to apply: %s -- they read these "
+                            "settings only at start-up" % ", ".join(self.restart))
+        if note:
+            warnings.append(note)
+        self.warnings = warnings
+        self.diff = {"before": _managed_text(before[0], before[1]), "after": _managed_text(after_p, after_r)}
+
+
+def _managed_text(persistence, retention):
+    blocks = {}
+    if persistence is not None:
+        blocks[PERSISTENCE_KEY] = persistence
+    if retention is not None:
+        blocks[RETENTION_KEY] = retention
+    return cm.dump(blocks) if blocks else ""
+
+
+# ---------------------------------------------------------------- Ansible argument spec (plain dicts)
+
+_ANSIBLE_TYPES = {"bool": "bool", "int": "int", "float": "float", "str": "str", "ttl": "str", "map": "dict"}
+
+
+def _spec(fields):
+    spec = {}
+    for field in fields:
+        if field.option is None:
+            continue
+        if field.kind == "object":
+            entry = {"type": "dict", "options": _spec(field.children)}
+        elif field.kind == "selector":
+            entry = {"type": "dict", "options": {
+                "match_labels": {"type": "dict"},
+                "match_expressions": {"type": "list", "elements": "dict", "options": {
+                    "key": {"type": "str", "required": True, "no_log": False},
+                    "operator": {"type": "str", "required": True, "choices": list(SELECTOR_OPERATORS)},
+                    "values": {"type": "list", "elements": "str"}}}}}
+        else:
+            entry = {"type": _ANSIBLE_TYPES[field.kind]}
+            if field.choices:
+                entry["choices"] = list(field.choices)
+            if field.default is not None:
+                entry["default"] = field.default
+        if field.secret_like:
+            entry["no_log"] = False  # names of Secrets and keys, never their values
+        spec[field.option] = entry
+    return spec
+
+
+def argument_spec():
+    """The persistence and retention options as an Ansible argument spec (plain dicts)."""
+    spec = _spec(PERSISTENCE)
+    spec[RETENTION_OPTION] = {"type": "dict", "options": _spec(RETENTION)}
+    return spec
