@@ -1,0 +1,94 @@
+"""plan(): catalog state + wanted state -> actions, without a server."""
+import pytest
+
+from ansible_collections.argoops.workflows.plugins.module_utils import pg_access
+from test_pg import SCRAM_SECRET_BOB
+
+
+def desired(**overrides):
+    out = dict(state="present", user="bob", password="secret", update_password="always",
+               drop_database=False, drop_role=False)
+    out.update(overrides)
+    return out
+
+
+def actual(db=True, role=True, db_grants=("CONNECT",), schema_grants=("USAGE", "CREATE"), **role_attrs):
+    role_row = None
+    if role is not None:
+        role_row = dict(name="bob", exists=role)
+        if role:
+            role_row.update(dict(login=True, superuser=False, createdb=False, createrole=False,
+                                 password_hash=SCRAM_SECRET_BOB), **role_attrs)
+    return dict(database=dict(name="argo", exists=db, owner="admin"), role=role_row,
+                database_grants=set(db_grants), schema_grants=set(schema_grants) if db else None)
+
+
+def test_fresh_server_needs_everything():
+    assert pg_access.plan(actual(db=False, role=False, db_grants=()), desired()) == [
+        "create_database", "create_role", "grant_connect", "grant_schema"]
+
+
+def test_converged_state_needs_nothing():
+    assert pg_access.plan(actual(), desired()) == []
+
+
+def test_on_create_never_touches_an_existing_password():
+    assert pg_access.plan(actual(password_hash="md5-other"), desired(update_password="on_create")) == []
+
+
+@pytest.mark.parametrize("stored", ["md500000000000000000000000000000000", None, pg_access.PASSWORD_UNREADABLE])
+def test_password_set_when_different_missing_or_unreadable(stored):
+    assert pg_access.plan(actual(password_hash=stored), desired()) == ["set_password"]
+
+
+def test_no_password_given_leaves_it_alone():
+    assert pg_access.plan(actual(password_hash=None), desired(password=None)) == []
+
+
+@pytest.mark.parametrize("attrs", [dict(login=False), dict(createdb=True), dict(createrole=True)])
+def test_role_attributes_are_enforced(attrs):
+    assert pg_access.plan(actual(**attrs), desired()) == ["set_role_attributes"]
+
+
+def test_missing_create_on_public_is_granted_and_extra_db_privileges_revoked():
+    state = actual(db_grants=("CONNECT", "TEMPORARY"), schema_grants=("USAGE",))
+    assert pg_access.plan(state, desired()) == ["revoke_extra_database_privileges", "grant_schema"]
+
+
+def test_database_only():
+    assert pg_access.plan(actual(db=False, role=None), desired(user=None)) == ["create_database"]
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (dict(drop_database=True), ["drop_database"]),
+    (dict(drop_role=True), ["drop_role"]),
+    (dict(drop_database=True, drop_role=True), ["drop_database", "drop_role"]),
+])
+def test_absent_drops_only_what_is_asked(flags, expected):
+    assert pg_access.plan(actual(), desired(state="absent", **flags)) == expected
+    assert pg_access.plan(actual(db=False, role=False), desired(state="absent", **flags)) == []
+
+
+@pytest.mark.parametrize("state, want, login_user, words", [
+    (actual(superuser=True), desired(), "admin", "is a superuser"),
+    (actual(), desired(), "bob", "is the login_user"),
+    (actual(role=False), desired(password=None), "admin", "password: required to create role"),
+])
+def test_refuses_unsafe_requests(state, want, login_user, words):
+    assert words in pg_access.refuse_unsafe(state, want, login_user)
+
+
+def test_safe_request_is_not_refused():
+    assert pg_access.refuse_unsafe(actual(), desired(), "admin") is None
+
+
+def test_diff_masks_password_and_predicts():
+    state = actual(db=False, role=False, db_grants=())
+    actions = pg_access.plan(state, desired())
+    before, after = pg_access.summary(state), pg_access.predicted_summary(state, actions)
+    assert before["database"]["exists"] is False and after["database"]["exists"] is True
+    assert after["role"]["password"] == pg_access.pg.MASK + " (changed)"
+    assert after["database_privileges"] == ["CONNECT"] and after["schema_privileges"] == ["CREATE", "USAGE"]
+    assert "secret" not in repr(before) + repr(after) and SCRAM_SECRET_BOB not in repr(before) + repr(after)
+    converged = actual()
+    assert pg_access.summary(converged) == pg_access.predicted_summary(converged, [])
