@@ -24,7 +24,7 @@ description:
     archived rows per cluster name and instance id.
   - Fails on PostgreSQL older than 9.4 and on CockroachDB, which Argo's migrations do not support.
 author:
-  - argoops maintainers
+  - argoops maintainers (@argoops)
 options:
   name:
     description:

@@ -21,7 +21,7 @@ description:
     with the number of workflows and their duration average, median, 95th percentile and maximum.
   - Every value the user gives, label keys included, reaches PostgreSQL as a bind parameter.
 author:
-  - argoops maintainers
+  - argoops maintainers (@argoops)
 options:
   limit:
     description:

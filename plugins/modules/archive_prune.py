@@ -20,7 +20,7 @@ description:
   - Unlike Argo's own archive TTL (C(archiveTTL)), which runs one big DELETE once per
     C(ARCHIVED_WORKFLOW_GC_PERIOD), this runs when you call it.
 author:
-  - argoops maintainers
+  - argoops maintainers (@argoops)
 options:
   older_than:
     description:
