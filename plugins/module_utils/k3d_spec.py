@@ -1,0 +1,656 @@
+# -*- coding: utf-8 -*-
+# Copyright: argoops.workflows contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The desired k3d cluster: option validation, the v1alpha5 config we hand to k3d, and drift -> actions.
+
+Plain Python with no Ansible imports. It works on the *normalised* cluster produced by the k3d door
+(module_utils/k3d.py), never on k3d's raw JSON.
+
+Why a spec label: ``k3d cluster list`` shows image IDs, not tags, and nothing at all about env, volumes
+or k3s args, so drift in those cannot be read back. At create time we record a digest of each immutable
+setting as a runtime label on the server and agent containers (``options.runtime.labels``). k3d copies
+only labels whose key starts with ``k3d`` into its listing and reserves ``k3d.``/``k3s.``/``app`` for
+itself, hence the ``k3d-argoops.`` prefix. ``k3d node create`` copies labels from a node of the same
+role, so nodes added by scaling carry it too.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import hashlib
+import json
+import re
+
+from ansible_collections.argoops.workflows.plugins.module_utils.k3d_schema import schema_errors
+
+API_VERSION = "k3d.io/v1alpha5"
+SPEC_LABEL = "k3d-argoops.spec"
+SPEC_FORMAT = "1"
+NAME_MAX = 32
+API_CONTAINER_PORT = "6443/tcp"
+# k3d expands $VAR / ${VAR} in config files (Go os.ExpandEnv) and offers no escape, so a literal "$"
+# is written as ${ARGOOPS_K3D_DOLLAR} and the door runs k3d with ARGOOPS_K3D_DOLLAR=$.
+DOLLAR_ENV = "ARGOOPS_K3D_DOLLAR"
+
+_HOSTNAME_RE = re.compile(r"^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*"
+                          r"([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9])$")
+_FILTER_RE = re.compile(r"^(server|servers|agent|agents|loadbalancer|all)"
+                        r"(?::(?:((?:\d+,?)+)|(\d*-\d*)|(\*)))?(?::([A-Za-z]+))?$")
+_IPV4_RE = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
+_DURATION_RE = re.compile(r"^(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h))+)$")
+_PORT_RANGE_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
+_PROTOCOLS = ("tcp", "udp", "sctp")
+_RESERVED_LABEL_PREFIXES = ("k3d.", "k3s.")
+FILTER_HELP = ("server|servers|agent|agents|loadbalancer|all followed by :INDEX, :INDEX,INDEX, "
+               ":START-END or :* (for example server:0, agent:*); loadbalancer and all need no subset")
+
+# Keys of the v1alpha5 config that first-class options own: `config` may not set them.
+OWNED_CONFIG_KEYS = {
+    "metadata": "name", "servers": "servers", "agents": "agents", "kubeAPI": "api_port",
+    "image": "image", "network": "network", "token": "token", "volumes": "volumes", "ports": "ports",
+    "env": "env", "registries.create": "registry_create", "registries.use": "registry_use",
+    "options.k3d.wait": "wait", "options.k3d.timeout": "timeout", "options.k3s.extraArgs": "k3s_args",
+    "options.kubeconfig": "kubeconfig",
+}
+# Create-time behaviour, not cluster shape: changing these later is not drift.
+_NOT_SPEC_CONFIG_KEYS = ("options.k3d.disableRollback", "options.k3d.disableLoadbalancer")
+_SPEC_FIELDS = {
+    "image": "image", "env": "env", "volumes": "volumes", "k3s_args": "k3s_args",
+    "registries": "registry_create/registry_use", "direct_ports": "ports (:direct)", "config": "config",
+}
+
+
+class SpecError(ValueError):
+    """Invalid desired state; the message names the option and the rule."""
+
+
+class DriftError(Exception):
+    """The cluster differs in settings k3d cannot change in place."""
+
+    def __init__(self, name, differences):
+        self.differences = differences
+        lines = "; ".join("%s: %s" % (d["option"], d["detail"]) for d in differences)
+        super(DriftError, self).__init__(
+            "cluster %r differs from the desired spec in settings k3d cannot change in place: %s. "
+            "Change these options back, or set recreate: true to delete and re-create the cluster "
+            "(everything in it is lost)." % (name, lines))
+
+
+def _filtered(key):
+    return dict(type="list", elements="dict", default=[], options={
+        key: dict(type="str", required=True),
+        "node_filters": dict(type="list", elements="str", default=[]),
+    })
+
+
+def argument_spec():
+    """The k3d_cluster module's options (one definition, also used to fill defaults in tests)."""
+    return dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent", "started", "stopped"]),
+        servers=dict(type="int", default=1),
+        agents=dict(type="int", default=0),
+        image=dict(type="str"),
+        api_port=dict(type="dict", options=dict(
+            host=dict(type="str"), host_ip=dict(type="str"), host_port=dict(type="int"))),
+        ports=_filtered("port"),
+        k3s_args=_filtered("arg"),
+        env=_filtered("env_var"),
+        volumes=_filtered("volume"),
+        network=dict(type="str"),
+        token=dict(type="str", no_log=True),
+        registry_create=dict(type="dict", options=dict(
+            name=dict(type="str", required=True), host=dict(type="str"), host_port=dict(type="str"),
+            image=dict(type="str"))),
+        registry_use=dict(type="list", elements="str", default=[]),
+        wait=dict(type="bool", default=True),
+        timeout=dict(type="str"),
+        kubeconfig=dict(type="dict", default={}, options=dict(
+            update_default=dict(type="bool", default=True), switch_context=dict(type="bool", default=True),
+            path=dict(type="path"))),
+        config=dict(type="dict", default={}),
+        recreate=dict(type="bool", default=False),
+    )
+
+
+def with_defaults(params, spec=None):
+    """``params`` with every missing option (and sub-option) set to its default, as AnsibleModule does."""
+    spec = argument_spec() if spec is None else spec
+    out = {}
+    for key, rule in spec.items():
+        value = params.get(key)
+        if value is None:
+            value = copy.deepcopy(rule.get("default"))
+        options = rule.get("options")
+        if options and isinstance(value, dict):
+            value = with_defaults(value, options)
+        elif options and isinstance(value, list):
+            value = [with_defaults(item, options) for item in value]
+        out[key] = value
+    return out
+
+
+# ---- validation helpers -------------------------------------------------------------------------
+
+def validate_name(name, option="name"):
+    if not isinstance(name, str) or not name:
+        raise SpecError("%s: a cluster name is required" % option)
+    if not _HOSTNAME_RE.match(name):
+        raise SpecError("%s: %r is not a valid RFC 1123 hostname (letters, digits and '-', labels that "
+                        "start and end with a letter or digit); k3d builds container, network and "
+                        "context names from it" % (option, name))
+    if len(name) > NAME_MAX:
+        raise SpecError("%s: %r has %d characters; k3d allows at most %d" % (option, name, len(name), NAME_MAX))
+    return name
+
+
+def select_nodes(text, option, counts, suffixes=()):
+    """The nodes a k3d node filter selects, as a set of (role, index); raises SpecError like k3d would."""
+    match = _FILTER_RE.match(text) if isinstance(text, str) else None
+    if not match:
+        raise SpecError("%s: %r is not a k3d node filter; use %s" % (option, text, FILTER_HELP))
+    group, subset_list, subset_range, wildcard, suffix = match.groups()
+    if suffix and suffix not in suffixes:
+        allowed = ", ".join(":" + s for s in suffixes) or "no suffix"
+        raise SpecError("%s: suffix ':%s' in %r is not allowed here (allowed: %s)" % (option, suffix, text, allowed))
+    if group == "all":
+        return set((role, i) for role, n in counts.items() for i in range(n))
+    if group == "loadbalancer":
+        if not counts.get("loadbalancer"):
+            raise SpecError("%s: %r targets the load balancer, but it is disabled" % (option, text))
+        return {("loadbalancer", 0)}
+    role = "server" if group.startswith("server") else "agent"
+    size = counts[role]
+    if subset_list:
+        indices = [int(part) for part in subset_list.split(",") if part]
+        bad = [i for i in indices if i >= size]
+        if bad:
+            raise SpecError("%s: index %d in %r is out of range: the cluster has %d %s node(s)"
+                            % (option, bad[0], text, size, role))
+    elif subset_range:
+        first, last = subset_range.split("-")
+        start = int(first) if first else 0
+        end = int(last) if last else size - 1
+        if (first and start >= size) or (last and (end < start or end >= size)):
+            raise SpecError("%s: range %r is out of bounds: the cluster has %d %s node(s)" % (option, text, size, role))
+        indices = range(start, end + 1)
+    elif wildcard:
+        indices = range(size)
+    else:
+        raise SpecError("%s: %r needs a subset such as %s:0 or %s:* (k3d rejects a bare role)"
+                        % (option, text, group, group))
+    return set((role, i) for i in indices)
+
+
+def _check_filtered(items, key, option, counts, required=True):
+    """Node-filtered values (env, k3s args, labels...): k3d refuses unfiltered ones on more than one node
+    (volumes and files are the exception: unfiltered, they go to every node, the load balancer included)."""
+    total = sum(counts.values())
+    for index, item in enumerate(items):
+        where = "%s[%d]" % (option, index)
+        if not isinstance(item.get(key), str) or not item.get(key):
+            raise SpecError("%s.%s: a non-empty string is required" % (where, key))
+        filters = item.get("node_filters") or []
+        if required and not filters and total > 1:
+            raise SpecError("%s.node_filters: required because the cluster has %d nodes (the load balancer "
+                            "counts as one); k3d refuses %r without a node filter" % (where, total, item[key]))
+        for position, text in enumerate(filters):
+            select_nodes(text, "%s.node_filters[%d]" % (where, position), counts)
+
+
+def canonical_port(host_ip, host_port, container_port, protocol):
+    """One host-side mapping written as k3d/Docker port specs are: [IP:][HOSTPORT:]PORT/PROTO."""
+    target = "%s/%s" % (container_port, protocol)
+    if host_ip:
+        ip = "[%s]" % host_ip if ":" in host_ip else host_ip
+        return "%s:%s:%s" % (ip, host_port or "", target)
+    if host_port:
+        return "%s:%s" % (host_port, target)
+    return target
+
+
+def _port_numbers(text, option, spec, part):
+    match = _PORT_RANGE_RE.match(text)
+    if not match:
+        raise SpecError("%s: %r has an invalid %s port %r; use a number or a range like 8000-8010"
+                        % (option, spec, part, text))
+    low = int(match.group(1))
+    high = int(match.group(2) or low)
+    if not 1 <= low <= high <= 65535:
+        raise SpecError("%s: %r: %s port %r must be within 1-65535 (and low-high ascending)" % (option, spec, part, text))
+    return list(range(low, high + 1))
+
+
+def parse_port(spec, option):
+    """[HOST:][HOSTPORT:]CONTAINERPORT[/PROTO] -> canonical mappings, one per port (ranges expanded)."""
+    if not isinstance(spec, str) or not spec:
+        raise SpecError("%s: a port spec such as 8080:80 or 0.0.0.0:2746:2746/tcp is required" % option)
+    rest, _, protocol = spec.partition("/")
+    protocol = protocol or "tcp"
+    if protocol not in _PROTOCOLS:
+        raise SpecError("%s: %r has protocol %r; use tcp, udp or sctp" % (option, spec, protocol))
+    host_ip = ""
+    if rest.startswith("["):
+        host_ip, bracket, rest = rest[1:].partition("]")
+        if not bracket or not rest.startswith(":"):
+            raise SpecError("%s: %r: write an IPv6 host as [ADDRESS]:HOSTPORT:PORT" % (option, spec))
+        rest = rest[1:]
+        parts = rest.split(":")
+        if len(parts) != 2:
+            raise SpecError("%s: %r: after [ADDRESS] give HOSTPORT:PORT" % (option, spec))
+        host_port, container = parts
+    else:
+        parts = rest.split(":")
+        if len(parts) == 1:
+            host_port, container = "", parts[0]
+        elif len(parts) == 2:
+            host_port, container = parts
+        elif len(parts) == 3:
+            host_ip, host_port, container = parts
+            if not _IPV4_RE.match(host_ip):
+                raise SpecError("%s: %r: host %r is not an IPv4 address" % (option, spec, host_ip))
+        else:
+            raise SpecError("%s: %r is not [HOST:][HOSTPORT:]CONTAINERPORT[/PROTO]" % (option, spec))
+    containers = _port_numbers(container, option, spec, "container")
+    hosts = _port_numbers(host_port, option, spec, "host") if host_port else [""] * len(containers)
+    if len(hosts) != len(containers):
+        raise SpecError("%s: %r: host and container port ranges must have the same length" % (option, spec))
+    return [canonical_port(host_ip, str(h), str(c), protocol) for h, c in zip(hosts, containers)]
+
+
+def _check_ports(entries, counts, loadbalancer):
+    proxied, direct = [], []
+    for index, entry in enumerate(entries):
+        where = "ports[%d]" % index
+        mappings = parse_port(entry.get("port"), where + ".port")
+        filters = entry.get("node_filters") or []
+        suffixes = set()
+        selected = set()
+        for position, text in enumerate(filters):
+            option = "%s.node_filters[%d]" % (where, position)
+            nodes = select_nodes(text, option, counts, suffixes=("proxy", "direct"))
+            suffix = _FILTER_RE.match(text).group(5) or "proxy"
+            suffixes.add(suffix)
+            selected |= set(node for node in nodes if node[0] != "loadbalancer")
+            if text.startswith("loadbalancer"):
+                selected |= set(n for n in select_nodes("all", option, counts) if n[0] != "loadbalancer")
+        if suffixes == {"proxy", "direct"}:
+            raise SpecError("%s.node_filters: mixes :direct and proxied filters; split them into two entries" % where)
+        if "direct" in suffixes:
+            if len(selected) > 1:
+                raise SpecError("%s.node_filters: a :direct port can map to one node only, these select %d"
+                                % (where, len(selected)))
+            direct.append({"port": entry["port"], "node_filters": list(filters)})
+            continue
+        if not loadbalancer:
+            raise SpecError("%s: proxied ports go through the load balancer, which is disabled; use a "
+                            "':direct' node filter (for example server:0:direct)" % where)
+        if filters and not selected:
+            raise SpecError("%s.node_filters: %s select no server or agent, so k3d would silently skip this port"
+                            % (where, filters))
+        for mapping in mappings:
+            if mapping.endswith(":" + API_CONTAINER_PORT) or mapping == API_CONTAINER_PORT:
+                raise SpecError("%s: container port 6443/tcp on the load balancer is the Kubernetes API; "
+                                "use api_port instead" % where)
+            if mapping in proxied:
+                raise SpecError("%s: %s is mapped twice; k3d would duplicate the mapping" % (where, mapping))
+            proxied.append(mapping)
+    return sorted(proxied), direct
+
+
+def _get_path(tree, dotted):
+    node = tree
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _check_config(config, counts):
+    errors = schema_errors(config)
+    if errors:
+        raise SpecError("config does not follow k3d's v1alpha5 Simple schema: " + "; ".join(errors))
+    for dotted, option in sorted(OWNED_CONFIG_KEYS.items()):
+        if _get_path(config, dotted) is not None:
+            raise SpecError("config.%s: set this with the %s option, not in config" % (dotted, option))
+    for key, wanted in (("apiVersion", API_VERSION), ("kind", "Simple")):
+        if key in config and config[key] != wanted:
+            raise SpecError("config.%s: must be %r (this module writes v1alpha5 Simple configs)" % (key, wanted))
+    labels = _get_path(config, "options.runtime.labels") or []
+    for index, item in enumerate(labels):
+        key = (item.get("label") or "").split("=", 1)[0]
+        if key.startswith(_RESERVED_LABEL_PREFIXES) or key in ("app", SPEC_LABEL):
+            raise SpecError("config.options.runtime.labels[%d]: label key %r is reserved (k3d reserves k3d.*, "
+                            "k3s.* and app; %s is this module's)" % (index, key, SPEC_LABEL))
+    for dotted, key, required in (("files", "source", False), ("options.k3s.nodeLabels", "label", True),
+                                  ("options.runtime.labels", "label", True)):
+        items = _get_path(config, dotted) or []
+        _check_filtered([dict(i, node_filters=i.get("nodeFilters")) for i in items], key, "config." + dotted, counts,
+                        required)
+
+
+# ---- the spec -----------------------------------------------------------------------------------
+
+class ClusterSpec:
+    """A validated desired cluster (attributes mirror the module options)."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+    @property
+    def context(self):
+        return "k3d-%s" % self.name
+
+    @property
+    def default_network(self):
+        return self.network or "k3d-%s" % self.name
+
+
+def build_spec(params):
+    """Validate module params (defaults filled in) into a ClusterSpec; raise SpecError naming the option."""
+    p = with_defaults(params)
+    validate_name(p["name"])
+    for option, minimum in (("servers", 1), ("agents", 0)):
+        if not isinstance(p[option], int) or p[option] < minimum:
+            raise SpecError("%s: must be a whole number >= %d, got %r" % (option, minimum, p[option]))
+    config = p["config"] or {}
+    loadbalancer = not _get_path(config, "options.k3d.disableLoadbalancer")
+    counts = {"server": p["servers"], "agent": p["agents"], "loadbalancer": 1 if loadbalancer else 0}
+    _check_config(config, counts)
+    proxied, direct = _check_ports(p["ports"], counts, loadbalancer)
+    for option, key, required in (("env", "env_var", True), ("volumes", "volume", False), ("k3s_args", "arg", True)):
+        _check_filtered(p[option], key, option, counts, required)
+    api_port = dict((k, v) for k, v in (p["api_port"] or {}).items() if v not in (None, ""))
+    if "host" in api_port and not _HOSTNAME_RE.match(api_port["host"]):
+        raise SpecError("api_port.host: %r is not a valid hostname" % api_port["host"])
+    if "host_ip" in api_port and not _IPV4_RE.match(api_port["host_ip"]):
+        raise SpecError("api_port.host_ip: %r is not an IPv4 address (k3d's schema requires ipv4)" % api_port["host_ip"])
+    if "host_port" in api_port and not 1 <= api_port["host_port"] <= 65535:
+        raise SpecError("api_port.host_port: %r is not a port number within 1-65535" % api_port["host_port"])
+    if p["timeout"] is not None and not _DURATION_RE.match(p["timeout"]):
+        raise SpecError("timeout: %r is not a Go duration k3d accepts (for example 90s, 2m, 1m30s)" % p["timeout"])
+    if p["network"] is not None and not p["network"]:
+        raise SpecError("network: must not be empty; omit it to get k3d's own network k3d-NAME")
+    registry = p["registry_create"]
+    if registry and not _HOSTNAME_RE.match(registry["name"] or ""):
+        raise SpecError("registry_create.name: %r is not a valid hostname" % registry["name"])
+    if p["token"] is not None and not p["token"]:
+        raise SpecError("token: must not be empty; omit it to let k3d generate one")
+    return ClusterSpec(
+        name=p["name"], servers=p["servers"], agents=p["agents"], image=p["image"], api_port=api_port,
+        ports=p["ports"], proxied_ports=proxied, direct_ports=direct, k3s_args=p["k3s_args"], env=p["env"],
+        volumes=p["volumes"], network=p["network"], token=p["token"], registry_create=registry,
+        registry_use=p["registry_use"], wait=p["wait"], timeout=p["timeout"], kubeconfig=p["kubeconfig"] or {},
+        config=config, loadbalancer=loadbalancer)
+
+
+# ---- the v1alpha5 config and its fingerprint ---------------------------------------------------
+
+def _filters(item):
+    return {"nodeFilters": list(item["node_filters"])} if item.get("node_filters") else {}
+
+
+def _spec_config(spec):
+    """The part of `config` that shapes the cluster (create-time switches removed)."""
+    config = copy.deepcopy(spec.config)
+    for dotted in _NOT_SPEC_CONFIG_KEYS:
+        *parents, leaf = dotted.split(".")
+        node = _get_path(config, ".".join(parents)) if parents else config
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return config
+
+
+def fingerprint(spec):
+    """Digest per immutable setting that the k3d listing cannot show (recorded in SPEC_LABEL)."""
+    values = {
+        "image": spec.image,
+        "env": [[e["env_var"], e["node_filters"]] for e in spec.env],
+        "volumes": [[v["volume"], v["node_filters"]] for v in spec.volumes],
+        "k3s_args": [[a["arg"], a["node_filters"]] for a in spec.k3s_args],
+        "registries": [spec.registry_create, spec.registry_use],
+        "direct_ports": spec.direct_ports,
+        "config": _spec_config(spec),
+    }
+    return dict((field, _digest(value)) for field, value in values.items())
+
+
+def _digest(value):
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def label_value(fields):
+    return SPEC_FORMAT + ":" + ",".join("%s=%s" % (k, fields[k]) for k in sorted(fields))
+
+
+def parse_label(value):
+    """SPEC_LABEL's value -> {field: digest}; None when absent or written by an unknown format."""
+    if not value or not value.startswith(SPEC_FORMAT + ":"):
+        return None
+    pairs = (item.partition("=") for item in value[len(SPEC_FORMAT) + 1:].split(",") if item)
+    return dict((k, v) for k, _, v in pairs)
+
+
+def render_config(spec):
+    """The v1alpha5 Simple config for `k3d cluster create` (a dict)."""
+    cfg = {"apiVersion": API_VERSION, "kind": "Simple", "metadata": {"name": spec.name},
+           "servers": spec.servers, "agents": spec.agents}
+    if spec.image:
+        cfg["image"] = spec.image
+    api = spec.api_port
+    if api:
+        cfg["kubeAPI"] = dict((dst, str(api[src])) for src, dst in
+                              (("host", "host"), ("host_ip", "hostIP"), ("host_port", "hostPort")) if src in api)
+    if spec.network:
+        cfg["network"] = spec.network
+    if spec.token:
+        cfg["token"] = spec.token
+    for key, option, field in (("volumes", "volumes", "volume"), ("ports", "ports", "port"), ("env", "env", "envVar")):
+        source_key = {"envVar": "env_var"}.get(field, field)
+        items = [dict({field: item[source_key]}, **_filters(item)) for item in getattr(spec, option)]
+        if items:
+            cfg[key] = items
+    registries = {}
+    if spec.registry_create:
+        registries["create"] = dict((dst, spec.registry_create[src]) for src, dst in
+                                    (("name", "name"), ("host", "host"), ("host_port", "hostPort"), ("image", "image"))
+                                    if spec.registry_create.get(src))
+    if spec.registry_use:
+        registries["use"] = list(spec.registry_use)
+    if registries:
+        cfg["registries"] = registries
+    k3d_options = {"wait": spec.wait}
+    if spec.timeout:
+        k3d_options["timeout"] = spec.timeout
+    kubeconfig = spec.kubeconfig
+    options = {
+        "k3d": k3d_options,
+        "kubeconfig": {"updateDefaultKubeconfig": bool(kubeconfig.get("update_default", True)),
+                       "switchCurrentContext": bool(kubeconfig.get("switch_context", True))},
+        "runtime": {"labels": [{"label": "%s=%s" % (SPEC_LABEL, label_value(fingerprint(spec))),
+                                "nodeFilters": ["server:*", "agent:*"]}]},
+    }
+    if spec.k3s_args:
+        options["k3s"] = {"extraArgs": [dict({"arg": a["arg"]}, **_filters(a)) for a in spec.k3s_args]}
+    return _merge(cfg, {"options": options}, copy.deepcopy(spec.config))
+
+
+def _merge(base, *overlays):
+    """Deep merge; lists under options.runtime.labels are concatenated (ours first)."""
+    for overlay in overlays:
+        for key, value in overlay.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                _merge(base[key], value)
+            elif isinstance(value, list) and key == "labels" and isinstance(base.get(key), list):
+                base[key] = base[key] + value
+            else:
+                base[key] = value
+    return base
+
+
+def config_text(config):
+    """The config as k3d reads it: JSON (valid YAML), with literal '$' protected from k3d's env expansion."""
+    return json.dumps(config, indent=2, sort_keys=True).replace("$", "${%s}" % DOLLAR_ENV)
+
+
+# ---- drift -> actions ---------------------------------------------------------------------------
+
+def immutable_differences(spec, current, current_token=None):
+    """Settings of an existing cluster that differ from ``spec`` and cannot be changed in place."""
+    found = []
+
+    def differ(option, detail):
+        found.append({"option": option, "detail": detail})
+
+    if spec.default_network != current.get("network"):
+        differ("network", "cluster uses %r, desired %r" % (current.get("network"), spec.default_network))
+    api = current.get("api") or {}
+    if "host_port" in spec.api_port and spec.api_port["host_port"] != api.get("port"):
+        differ("api_port.host_port", "cluster serves the API on %s, desired %s" % (api.get("port"), spec.api_port["host_port"]))
+    if "host_ip" in spec.api_port and spec.api_port["host_ip"] != api.get("host_ip"):
+        differ("api_port.host_ip", "cluster binds %r, desired %r" % (api.get("host_ip"), spec.api_port["host_ip"]))
+    if "host" in spec.api_port and spec.api_port["host"] != api.get("host"):
+        differ("api_port.host", "cluster uses %r, desired %r" % (api.get("host"), spec.api_port["host"]))
+    if spec.token and current_token and spec.token != current_token:
+        differ("token", "cluster token differs from the desired one (values not shown)")
+    if spec.loadbalancer != bool(current.get("has_loadbalancer")):
+        differ("config.options.k3d.disableLoadbalancer",
+               "cluster %s a load balancer" % ("has" if current.get("has_loadbalancer") else "has no"))
+    if current.get("servers") == 1 and spec.servers > 1:
+        differ("servers", "cluster was created with 1 server (no embedded etcd, k3d adds --cluster-init only "
+                          "when creating more than one), so servers cannot be added in place")
+    recorded = parse_label(current.get("spec"))
+    if recorded:
+        desired = fingerprint(spec)
+        for field in sorted(desired):
+            if field in recorded and recorded[field] != desired[field]:
+                differ(_SPEC_FIELDS[field], "differs from the value the cluster was created with%s"
+                       % _desired_hint(spec, field))
+    return found
+
+
+def _desired_hint(spec, field):
+    if field == "image":
+        return " (desired %s)" % (spec.image or "k3d's default image")
+    if field == "env":
+        return " (desired variables: %s)" % (", ".join(e["env_var"].split("=", 1)[0] for e in spec.env) or "none")
+    if field == "k3s_args":
+        return " (desired %s)" % ([a["arg"] for a in spec.k3s_args] or "none")
+    if field == "volumes":
+        return " (desired %s)" % ([v["volume"] for v in spec.volumes] or "none")
+    return ""
+
+
+def _nodes_to_delete(current, role, count):
+    candidates = [n for n in current["nodes"] if n["role"] == role and not n.get("server_init")]
+    candidates.sort(key=lambda n: (n.get("created") or "", n["name"]), reverse=True)
+    return [n["name"] for n in candidates[:count]]
+
+
+def _new_node_basename(current, role):
+    names = [n["name"] for n in current["nodes"]]
+    index = sum(1 for n in current["nodes"] if n["role"] == role)
+    while any(name.startswith("k3d-%s-%s-%d-" % (current["name"], role, index)) for name in names):
+        index += 1
+    return "%s-%s-%d" % (current["name"], role, index)
+
+
+def plan(spec, current, state, recreate=False, current_token=None):
+    """Actions that take ``current`` (normalised cluster, or None when absent) to ``spec`` in ``state``.
+
+    Raises DriftError for immutable differences unless ``recreate``, SpecError when the change needs a
+    running cluster that the requested state would not give.
+    """
+    if state == "absent":
+        return [{"action": "delete"}] if current else []
+    if current is None:
+        return [{"action": "create"}] + ([{"action": "stop"}] if state == "stopped" else [])
+    differences = immutable_differences(spec, current, current_token)
+    if differences:
+        if not recreate:
+            raise DriftError(spec.name, differences)
+        return [{"action": "delete"}, {"action": "create"}] + ([{"action": "stop"}] if state == "stopped" else [])
+    actions = []
+    if state == "started" and current["state"] != "running":
+        actions.append({"action": "start"})
+    changes = []
+    for role, desired in (("server", spec.servers), ("agent", spec.agents)):
+        have = current[role + "s"]
+        if desired > have:
+            changes.append({"action": "node_create", "role": role, "count": desired - have,
+                            "basename": _new_node_basename(current, role)})
+        elif desired < have:
+            changes.append({"action": "node_delete", "role": role, "nodes": _nodes_to_delete(current, role, have - desired)})
+    have_ports = list(current.get("ports") or [])
+    remove = _multiset_minus(have_ports, spec.proxied_ports)
+    add = _multiset_minus(spec.proxied_ports, have_ports)
+    if remove:
+        changes.append({"action": "port_delete", "ports": remove})
+    if add:
+        changes.append({"action": "port_add", "ports": add})
+    if changes and current["state"] != "running" and state != "started":
+        raise SpecError("cluster %r is %s, and %s need running nodes: use state: started (it starts the "
+                        "cluster first)" % (spec.name, current["state"], ", ".join(describe(c, spec.name) for c in changes)))
+    actions.extend(changes)
+    if state == "stopped" and current["state"] != "stopped":
+        actions.append({"action": "stop"})
+    return actions
+
+
+def _multiset_minus(left, right):
+    rest = list(right)
+    out = []
+    for item in left:
+        if item in rest:
+            rest.remove(item)
+        else:
+            out.append(item)
+    return out
+
+
+def describe(action, name):
+    """A short human-readable line for an action (returned as ``actions``)."""
+    kind = action["action"]
+    if kind == "node_create":
+        return "add %d %s node(s) to cluster %s (k3d node create %s)" % (action["count"], action["role"], name, action["basename"])
+    if kind == "node_delete":
+        return "delete %s node(s) %s" % (action["role"], ", ".join(action["nodes"]))
+    if kind in ("port_add", "port_delete"):
+        verb = "add" if kind == "port_add" else "remove"
+        return "%s load balancer port(s) %s" % (verb, ", ".join(action["ports"]))
+    return "%s cluster %s" % (kind, name)
+
+
+def comparable(current):
+    """The attributes diff mode shows for a normalised cluster (or an absent one)."""
+    if not current:
+        return {"state": "absent"}
+    return {
+        "state": current["state"], "servers": current["servers"], "agents": current["agents"],
+        "load_balancer": bool(current.get("has_loadbalancer")), "ports": sorted(current.get("ports") or []),
+        "network": current.get("network"), "api_port": (current.get("api") or {}).get("port"),
+        "spec": parse_label(current.get("spec")),
+    }
+
+
+def predict(spec, current, actions, state):
+    """What ``comparable`` will show after ``actions`` (for diff and check mode)."""
+    if state == "absent":
+        return {"state": "absent"}
+    kinds = [a["action"] for a in actions]
+    if "create" in kinds:
+        return {
+            "state": "stopped" if state == "stopped" else "running", "servers": spec.servers, "agents": spec.agents,
+            "load_balancer": spec.loadbalancer, "ports": list(spec.proxied_ports), "network": spec.default_network,
+            "api_port": spec.api_port.get("host_port", "(chosen by k3d)"), "spec": fingerprint(spec),
+        }
+    after = comparable(current)
+    after.update(servers=spec.servers, agents=spec.agents, ports=list(spec.proxied_ports))
+    if "start" in kinds:
+        after["state"] = "running"
+    if "stop" in kinds:
+        after["state"] = "stopped"
+    return after
