@@ -485,12 +485,19 @@ class Desired:
     def __init__(self, persistence, retention, findings):
         self.persistence, self.retention, self.findings = persistence, retention, findings
 
+    def for_version(self, version):
+        """Apply the target Argo version (None = unknown); raise ConfigError for keys it cannot take."""
+        problems = gate_version(self.persistence, version, PERSISTENCE_OPTION_NAMES, self.findings)
+        if problems:
+            raise ConfigError(problems)
+        return self
 
-def from_options(options, version=None):
-    """Build the Argo blocks from snake_case options; raise ConfigError naming every broken rule.
+
+def desired_from_options(options):
+    """Validate snake_case options into Argo blocks, before any version is known; raise ConfigError.
 
     ``options`` holds the persistence options (``PERSISTENCE_OPTIONS``) and ``retention_policy``
-    (None = leave retentionPolicy as it is); ``version`` is a parsed Argo version or None (unknown).
+    (None = leave retentionPolicy as it is).
     """
     options = dict(options)
     findings, problems = [], []
@@ -508,11 +515,14 @@ def from_options(options, version=None):
         problems = validate_persistence(persistence, PERSISTENCE_OPTION_NAMES, findings)
         if retention is not None:
             problems += validate_retention(retention, RETENTION_OPTION_NAMES)
-    if not problems:
-        problems = gate_version(persistence, version, PERSISTENCE_OPTION_NAMES, findings)
     if problems:
         raise ConfigError(problems)
     return Desired(persistence, retention, findings)
+
+
+def from_options(options, version=None):
+    """``desired_from_options`` then ``for_version``: the blocks to write for that Argo version."""
+    return desired_from_options(options).for_version(version)
 
 
 def _without_none(data):
@@ -544,6 +554,21 @@ def to_options(persistence, retention=None):
     if retention is not None:
         result[RETENTION_OPTION] = walk(RETENTION, retention)
     return result
+
+
+def secret_refs(persistence):
+    """[(option, Secret name, key)] the controller reads at start-up for this ``persistence`` block."""
+    refs = []
+    for db_field in PERSISTENCE:
+        db = (persistence or {}).get(db_field.key) if db_field.key in ("postgresql", "mysql") else None
+        if not db:
+            continue
+        token = (db.get("azureToken") or {}).get("enabled") or (db.get("awsRDSToken") or {}).get("enabled")
+        for ref_field in db_field.children:
+            if ref_field.key == "userNameSecret" or (ref_field.key == "passwordSecret" and not token):
+                ref = db.get(ref_field.key) or {}
+                refs.append(("%s.%s" % (db_field.option, ref_field.option), ref.get("name"), ref.get("key")))
+    return refs
 
 
 # ---------------------------------------------------------------- normalised comparison
@@ -757,6 +782,8 @@ def _spec(fields):
                 entry["choices"] = list(field.choices)
             if field.default is not None:
                 entry["default"] = field.default
+        if field.required and field.default is None:
+            entry["required"] = True
         if field.secret_like:
             entry["no_log"] = False  # names of Secrets and keys, never their values
         spec[field.option] = entry

@@ -1,0 +1,277 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: argoops.workflows contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: persistence_config
+short_description: Manage the workflow archive settings in Argo's workflow-controller ConfigMap
+version_added: 0.1.0
+description:
+  - Sets the C(persistence) block (archive on PostgreSQL or MySQL, TTL, node status offload, connection pool) and the
+    C(retentionPolicy) block of Argo's C(workflow-controller-configmap), validated with Argo's own rules first.
+    Argo parses that ConfigMap strictly and exits on any error, so input it would reject (a TTL like C(1h30m), an
+    unknown key, a missing table name, both databases, a key too new for the controller) fails here, naming the
+    option, before anything is written.
+  - Other keys of the ConfigMap are kept byte for byte, in both layouts Argo accepts (one key per setting, or a
+    single C(config) key). The ConfigMap is created when missing.
+  - Idempotent by semantic comparison (C(7d) equals C(168h), key order and YAML style do not matter). Updates carry
+    the resourceVersion read; on a conflict the ConfigMap is read again and the change re-applied.
+  - The controller reads most of these settings only at start-up; I(restart_required) says when it (and
+    argo-server) must be restarted.
+author:
+  - argoops maintainers (@argoops)
+options:
+  name:
+    description: Name of the controller ConfigMap (the controller's C(--configmap)).
+    type: str
+    default: workflow-controller-configmap
+  namespace:
+    description: Namespace of the controller, its ConfigMap and the database Secrets.
+    type: str
+    default: argo
+  state:
+    description:
+      - C(present) writes the settings; C(absent) removes the C(persistence) and C(retentionPolicy) keys and nothing
+        else.
+    type: str
+    choices: [present, absent]
+    default: present
+  argo_version:
+    description:
+      - Version of the workflow-controller the configuration is for, like C(v4.0.5). Keys only newer controllers
+        understand are never written for an older one.
+      - When omitted, it is read from the image tag of the C(workflow-controller) Deployment in I(namespace). When
+        neither is known, only keys every supported version accepts are written, with a warning.
+    type: str
+  validate_secrets:
+    description:
+      - Check that the Secrets named by I(postgresql.username_secret) / I(password_secret) (or the I(mysql) ones) exist
+        in I(namespace) with those keys, and fail before writing otherwise (the controller would exit).
+        Only key names are read, never values.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - argoops.workflows.argo_persistence
+  - kubernetes.core.k8s_auth_options
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff shows the C(persistence) and C(retentionPolicy) blocks before and after; other keys are left out.
+  platform:
+    platforms: posix
+requirements:
+  - kubernetes >= 24.2.0 (Python client)
+  - PyYAML
+notes:
+  - The module never reads Secret values; the Secrets hold the database credentials.
+  - C(archiveLabelSelector) is applied by a running controller; every other change here needs a restart of the
+    workflow-controller and argo-server (I(restart_required)).
+seealso:
+  - name: Argo Workflows workflow archive
+    description: Argo's documentation of the archive.
+    link: https://argo-workflows.readthedocs.io/en/latest/workflow-archive/
+"""
+
+EXAMPLES = r"""
+- name: Archive to PostgreSQL as in the tutorial, credentials from a Secret
+  argoops.workflows.persistence_config:
+    namespace: argo
+    archive: true
+    archive_ttl: 7d
+    node_status_offload: true
+    connection_pool:
+      max_idle_conns: 100
+      max_open_conns: 0
+      conn_max_lifetime: 0s
+    postgresql:
+      host: postgres
+      port: 5432
+      database: postgres
+      table_name: argo_workflows
+      username_secret:
+        name: argo-postgres-config
+        key: username
+      password_secret:
+        name: argo-postgres-config
+        key: password
+    retention_policy:
+      completed: 10
+      failed: 3
+      errored: 3
+  register: archive_config
+
+- name: Restart the controller when a start-up setting changed
+  kubernetes.core.k8s:
+    state: patched
+    kind: Deployment
+    name: workflow-controller
+    namespace: argo
+    definition:
+      spec:
+        template:
+          metadata:
+            annotations:
+              argoops.io/restarted-for: "{{ archive_config.config | to_json | hash('sha1') }}"
+  when: archive_config.restart_required
+
+- name: External database over TLS, only archive workflows labelled for it, for a known controller version
+  argoops.workflows.persistence_config:
+    argo_version: v4.1.2
+    kubeconfig: ~/.kube/prod
+    archive: true
+    archive_ttl: 180d
+    cluster_name: prod-eu
+    archive_label_selector:
+      match_expressions:
+        - key: workflows.argoproj.io/archive
+          operator: NotIn
+          values: ["false"]
+    connection_timeout_seconds: 10
+    postgresql:
+      host: db.example.com
+      database: argo
+      ssl: true
+      ssl_mode: verify-full
+      username_secret: {name: argo-db, key: username}
+      password_secret: {name: argo-db, key: password}
+
+- name: Remove the archive settings (other ConfigMap keys stay)
+  argoops.workflows.persistence_config:
+    state: absent
+"""
+
+RETURN = r"""
+config:
+  description:
+    - The C(persistence) block as Argo reads it after this run (Argo's key names), or null with I(state=absent).
+  returned: always
+  type: dict
+  sample:
+    archive: true
+    archiveTTL: 7d
+    nodeStatusOffLoad: true
+    connectionPool: {maxIdleConns: 100, maxOpenConns: 0, connMaxLifetime: 0s}
+    postgresql:
+      host: postgres
+      port: 5432
+      database: postgres
+      tableName: argo_workflows
+      userNameSecret: {name: argo-postgres-config, key: username}
+      passwordSecret: {name: argo-postgres-config, key: password}
+retention_policy:
+  description: The C(retentionPolicy) block after this run (null when there is none).
+  returned: always
+  type: dict
+  sample: {completed: 10, failed: 3, errored: 3}
+restart_required:
+  description:
+    - True when this run changed a setting the workflow-controller (and argo-server) read only at start-up
+      (connection, pool, TTL, migration, cluster name, offload, archive, retention). The warnings name them.
+  returned: always
+  type: bool
+  sample: true
+argo_version:
+  description: The controller version the configuration was validated for; null when unknown.
+  returned: always
+  type: str
+  sample: v4.0.5
+diff:
+  description: The managed blocks before and after, as YAML (diff mode only).
+  returned: when diff mode is on
+  type: dict
+  sample:
+    before: ""
+    after: "persistence:\n  archive: true\n..."
+"""
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_config, kube
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import LayoutError
+
+# Argo's install manifests name both the Deployment and its container like this.
+CONTROLLER = "workflow-controller"
+
+
+def argument_spec():
+    spec = dict(AUTH_ARG_SPEC)
+    spec.update(argo_config.argument_spec())
+    spec.update(
+        name=dict(type="str", default="workflow-controller-configmap"),
+        namespace=dict(type="str", default="argo"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        argo_version=dict(type="str"),
+        validate_secrets=dict(type="bool", default=True),
+    )
+    return spec
+
+
+def controller_version(module, door, params):
+    """(version text, parsed) from argo_version, else from the controller Deployment's image tag."""
+    text = params["argo_version"]
+    if text:
+        version = argo_config.parse_version(text)
+        if version is None:
+            module.fail_json(msg="argo_version: %r is not a version like v4.0.5" % text)
+        return text, version
+    try:
+        text = door.deployment_image_tag(params["namespace"], CONTROLLER, CONTROLLER)
+    except kube.KubeError as err:
+        module.warn("the controller version could not be read: %s" % err)
+    version = argo_config.parse_version(text)
+    return (text if version else None), version
+
+
+def check_secrets(door, namespace, persistence):
+    """Fail before writing when a Secret key the controller reads at start-up is missing."""
+    for option, name, key in argo_config.secret_refs(persistence):
+        keys = door.secret_keys(namespace, name)
+        if keys is None:
+            raise kube.KubeError("%s: Secret %s/%s does not exist; the controller would exit at start-up. Create it "
+                                 "(or set validate_secrets: false if it is created later)" % (option, namespace, name))
+        if key not in keys:
+            raise kube.KubeError("%s: Secret %s/%s has no key %r (it has: %s); the controller would exit at start-up"
+                                 % (option, namespace, name, key, ", ".join(sorted(keys)) or "no keys"))
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    present = params["state"] == "present"
+    options = dict((option, params[option]) for option in argo_config.argument_spec())
+    plans = []
+    try:
+        desired = argo_config.desired_from_options(options) if present else argo_config.Desired(None, None, [])
+        door = kube.connect(module)
+        version_text, version = controller_version(module, door, params)
+        if present:
+            desired.for_version(version)
+            if params["validate_secrets"]:
+                check_secrets(door, params["namespace"], desired.persistence)
+
+        def apply(data):
+            plans.append(argo_config.Plan(data, desired, params["state"], version))
+            return plans[-1].data if plans[-1].changed else None
+
+        door.update_config_map(params["namespace"], params["name"], apply, check_mode=module.check_mode)
+    except (argo_config.ConfigError, LayoutError, kube.KubeError) as err:
+        module.fail_json(msg=str(err))
+    plan = plans[-1]
+    for warning in plan.warnings:
+        module.warn(warning)
+    result = dict(changed=plan.changed, config=plan.persistence, retention_policy=plan.retention,
+                  restart_required=bool(plan.restart), argo_version=version_text)
+    if module._diff:
+        result["diff"] = plan.diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""persistence_config: argument handling and result shaping, with the Kubernetes door replaced by a recorder.
+
+The door's real behaviour (resourceVersion, conflicts, Secrets) is covered against a real API server in
+tests/integration/test_persistence_config.py; here only the module's own decisions are under test.
+"""
+import json
+
+import pytest
+from unittest import mock
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.argoops.workflows.plugins.module_utils import kube
+from ansible_collections.argoops.workflows.plugins.modules import persistence_config
+
+SECRET = {"name": "argo-postgres-config", "key": "password"}
+
+
+class RecordingDoor:
+    """Holds one ConfigMap's data in memory and records what the module asks of the API."""
+
+    def __init__(self, data=None, image_tag="v4.0.5", secrets=None):
+        self.data, self.image_tag, self.writes = data, image_tag, []
+        self.secrets = {"argo-postgres-config": {"username", "password"}} if secrets is None else secrets
+        self.secret_reads = []
+
+    def deployment_image_tag(self, namespace, name, container):
+        if isinstance(self.image_tag, Exception):
+            raise self.image_tag
+        return self.image_tag
+
+    def secret_keys(self, namespace, name):
+        self.secret_reads.append((namespace, name))
+        return self.secrets.get(name)
+
+    def update_config_map(self, namespace, name, mutate, check_mode=False):
+        after = mutate(None if self.data is None else dict(self.data))
+        if after is not None and not check_mode:
+            self.data = after
+            self.writes.append(after)
+
+
+def tutorial(**extra):
+    args = {"archive": True, "archive_ttl": "7d", "node_status_offload": True,
+            "connection_pool": {"max_idle_conns": 100, "max_open_conns": 0, "conn_max_lifetime": "0s"},
+            "postgresql": {"host": "postgres", "port": 5432, "database": "postgres",
+                           "username_secret": {"name": "argo-postgres-config", "key": "username"},
+                           "password_secret": SECRET},
+            "retention_policy": {"completed": 10, "failed": 3, "errored": 3}}
+    args.update(extra)
+    return args
+
+
+def run(args, door, capsys, check=False, diff=False):
+    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    with patch_module_args(args), mock.patch.object(kube, "connect", return_value=door) as connect:
+        with pytest.raises(SystemExit):
+            persistence_config.main()
+    result = json.loads(capsys.readouterr().out)
+    result["_connected"] = connect.called
+    # ansible-core 2.19 modules emit structured warnings; the controller shows their "msg"
+    result["warnings"] = [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
+    return result
+
+
+def test_result_shape_and_defaults(capsys):
+    door = RecordingDoor()
+    result = run(tutorial(), door, capsys)
+    assert result["changed"] is True and result["restart_required"] is True
+    assert result["argo_version"] == "v4.0.5"
+    assert result["config"]["postgresql"]["tableName"] == "argo_workflows"  # the documented default
+    assert result["config"]["archiveTTL"] == "7d" and result["config"]["nodeStatusOffLoad"] is True
+    assert result["retention_policy"] == {"completed": 10, "failed": 3, "errored": 3}
+    assert "diff" not in result
+    assert list(door.writes[0]) == ["persistence", "retentionPolicy"]
+    assert door.secret_reads == [("argo", "argo-postgres-config")] * 2
+    again = run(tutorial(), door, capsys)
+    assert again["changed"] is False and again["restart_required"] is False and len(door.writes) == 1
+
+
+def test_check_mode_predicts_without_writing_and_diff_shows_blocks(capsys):
+    door = RecordingDoor(data={"executor": "image: x\n"})
+    result = run(tutorial(), door, capsys, check=True, diff=True)
+    assert result["changed"] is True and door.writes == []
+    assert result["diff"]["before"] == "" and result["diff"]["after"].startswith("persistence:\n")
+    assert "executor" not in result["diff"]["after"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (tutorial(archive_ttl="1h30m"), "archive_ttl: '1h30m' is not a TTL Argo accepts"),
+    (tutorial(mysql={"host": "m", "username_secret": SECRET, "password_secret": SECRET}),
+     "exactly one of postgresql and mysql is required"),
+    (tutorial(postgresql=dict(tutorial()["postgresql"], table_name="")), "postgresql.table_name is required"),
+    (tutorial(postgresql=dict(tutorial()["postgresql"], ssl_mode="require")),
+     "postgresql.ssl_mode is ignored unless postgresql.ssl is true"),
+])
+def test_invalid_input_fails_before_connecting(capsys, args, message):
+    door = RecordingDoor()
+    result = run(args, door, capsys)
+    assert result["failed"] is True and message in result["msg"]
+    assert result["_connected"] is False and door.writes == []
+
+
+def test_unknown_option_is_rejected_by_the_argument_spec(capsys):
+    args = tutorial()
+    args["postgresql"] = dict(args["postgresql"], tablename="x")
+    result = run(args, RecordingDoor(), capsys)
+    assert result["failed"] is True and "tablename" in result["msg"]
+
+
+def test_v41_key_for_the_deployed_v405_controller_fails_without_writing(capsys):
+    door = RecordingDoor(image_tag="v4.0.5")
+    result = run(tutorial(connection_timeout_seconds=5), door, capsys)
+    assert result["failed"] and "connection_timeout_seconds needs Argo v4.1 or later; the controller is v4.0" \
+        in result["msg"]
+    assert door.writes == []
+    result = run(tutorial(connection_timeout_seconds=5, argo_version="v4.1.2"), door, capsys)
+    assert result["changed"] and "connectionTimeoutSeconds: 5" in door.writes[0]["persistence"]
+
+
+def test_unknown_version_leaves_new_keys_out_and_warns(capsys):
+    door = RecordingDoor(image_tag="latest")
+    result = run(tutorial(connection_timeout_seconds=5), door, capsys)
+    assert result["argo_version"] is None and "connectionTimeoutSeconds" not in result["config"]
+    assert any("controller version is unknown" in w for w in result["warnings"])
+
+
+def test_unreadable_deployment_is_a_warning_not_a_failure(capsys):
+    door = RecordingDoor(image_tag=kube.KubeError("reading Deployment argo/workflow-controller failed (HTTP 403)"))
+    result = run(tutorial(), door, capsys)
+    assert result["changed"] and any("could not be read" in w and "403" in w for w in result["warnings"])
+
+
+def test_argo_version_must_be_a_version(capsys):
+    result = run(tutorial(argo_version="newest"), RecordingDoor(), capsys)
+    assert result["failed"] and "argo_version: 'newest' is not a version like v4.0.5" in result["msg"]
+
+
+@pytest.mark.parametrize("secrets, message", [
+    ({}, "postgresql.username_secret: Secret argo/argo-postgres-config does not exist"),
+    ({"argo-postgres-config": {"username"}},
+     "postgresql.password_secret: Secret argo/argo-postgres-config has no key 'password' (it has: username)"),
+])
+def test_missing_secret_fails_before_writing(capsys, secrets, message):
+    door = RecordingDoor(secrets=secrets)
+    result = run(tutorial(), door, capsys)
+    assert result["failed"] and message in result["msg"] and door.writes == []
+
+
+def test_validate_secrets_false_skips_the_check(capsys):
+    door = RecordingDoor(secrets={})
+    result = run(tutorial(validate_secrets=False), door, capsys)
+    assert result["changed"] and door.secret_reads == []
+
+
+def test_absent_ignores_persistence_options_and_removes_managed_keys(capsys):
+    door = RecordingDoor()
+    run(tutorial(), door, capsys)
+    door.data["executor"] = "image: x\n"
+    result = run({"state": "absent", "archive_ttl": "not validated"}, door, capsys)
+    assert result["changed"] and result["config"] is None and result["retention_policy"] is None
+    assert door.data == {"executor": "image: x\n"}
+    assert any("archiving is turned off" in w for w in result["warnings"])
+
+
+def test_findings_reach_the_warnings(capsys):
+    result = run(tutorial(retention_policy={"completed": 10}), RecordingDoor(), capsys)
+    warnings = " ".join(result["warnings"])
+    assert "retention_policy.failed is not set" in warnings
+    assert "restart the workflow-controller" in warnings
+
+
+def test_broken_existing_config_key_layout_is_a_clear_failure(capsys):
+    door = RecordingDoor(data={"config": "persistence: {}\n", "executor": "x"})
+    result = run(tutorial(), door, capsys)
+    assert result["failed"] and "Argo refuses" in result["msg"] and door.writes == []
+
+
+def test_argument_spec_reuses_kubernetes_core_auth_options():
+    spec = persistence_config.argument_spec()
+    for option in ("kubeconfig", "context", "host", "api_key", "validate_certs", "ca_cert"):
+        assert option in spec
+    assert spec["name"]["default"] == "workflow-controller-configmap" and spec["namespace"]["default"] == "argo"
+
+
+class FakeCoreApi:
+    """Answers like CoreV1Api for one ConfigMap; the first replace loses a race to another writer."""
+
+    def __init__(self, conflicts):
+        self.version, self.conflicts, self.replaced = 1, conflicts, []
+
+    def read_namespaced_config_map(self, name, namespace, _request_timeout=None):
+        meta = mock.Mock(resource_version=str(self.version))
+        return mock.Mock(data={"other": "v%d" % self.version}, metadata=meta)
+
+    def replace_namespaced_config_map(self, name, namespace, body, _request_timeout=None):
+        if self.conflicts:
+            self.conflicts -= 1
+            self.version += 1
+            raise kube.ApiException(status=409, reason="Conflict")
+        self.replaced.append(dict(body.data))
+        return mock.Mock(metadata=mock.Mock(resource_version=str(self.version + 1)))
+
+
+@pytest.mark.parametrize("conflicts, attempts, fails", [(0, 1, False), (2, 3, False), (5, 5, True)])
+def test_conflicts_are_retried_on_fresh_data(conflicts, attempts, fails):
+    door = kube.Kube.__new__(kube.Kube)
+    door.core, door.attempts, door.backoff = FakeCoreApi(conflicts), 5, 0
+    seen = []
+
+    def mutate(data):
+        seen.append(data["other"])
+        return dict(data, persistence="archive: true\n")
+
+    if fails:
+        with pytest.raises(kube.KubeError) as err:
+            door.update_config_map("argo", "cm", mutate)
+        assert "HTTP 409" in str(err.value) and "after 5 attempts" in str(err.value)
+        return
+    update = door.update_config_map("argo", "cm", mutate)
+    assert update.written and update.attempts == attempts
+    assert seen == ["v%d" % n for n in range(1, attempts + 1)]  # each attempt re-read the ConfigMap
+    assert door.core.replaced == [{"other": "v%d" % attempts, "persistence": "archive: true\n"}]
+
+
+@pytest.mark.parametrize("image, tag", [
+    ("quay.io/argoproj/workflow-controller:v4.0.5", "v4.0.5"),
+    ("registry:5000/argoproj/workflow-controller:v4.1.2@sha256:abc", "v4.1.2"),
+    ("registry:5000/argoproj/workflow-controller", None),
+    ("workflow-controller@sha256:abc", None), ("", None),
+])
+def test_image_tag(image, tag):
+    assert kube.image_tag(image) == tag
