@@ -115,7 +115,7 @@ def _lb_ports(nodes):
         for container, bindings in sorted((node.get("portMappings") or {}).items()):
             if container == API_CONTAINER_PORT:
                 continue
-            port, _, protocol = container.partition("/")
+            port, dummy, protocol = container.partition("/")
             for binding in bindings or []:
                 ports.append(canonical_port(binding.get("HostIp", ""), binding.get("HostPort", ""), port, protocol or "tcp"))
     return sorted(ports)

@@ -226,7 +226,7 @@ def parse_port(spec, option):
     """[HOST:][HOSTPORT:]CONTAINERPORT[/PROTO] -> canonical mappings, one per port (ranges expanded)."""
     if not isinstance(spec, str) or not spec:
         raise SpecError("%s: a port spec such as 8080:80 or 0.0.0.0:2746:2746/tcp is required" % option)
-    rest, _, protocol = spec.partition("/")
+    rest, dummy, protocol = spec.partition("/")
     protocol = protocol or "tcp"
     if protocol not in _PROTOCOLS:
         raise SpecError("%s: %r has protocol %r; use tcp, udp or sctp" % (option, spec, protocol))
@@ -431,7 +431,7 @@ def parse_label(value):
     if not value or not value.startswith(SPEC_FORMAT + ":"):
         return None
     pairs = (item.partition("=") for item in value[len(SPEC_FORMAT) + 1:].split(",") if item)
-    return dict((k, v) for k, _, v in pairs)
+    return dict((k, v) for k, dummy, v in pairs)
 
 
 def render_config(spec):

@@ -21,7 +21,7 @@ description:
     (runtime label C(k3d-argoops.spec)), so a later run detects the drift exactly and fails with the list of
     differences, or deletes and re-creates the cluster when O(recreate=true).
 author:
-  - argoops maintainers
+  - argoops maintainers (@argoops)
 extends_documentation_fragment:
   - argoops.workflows.k3d
   - ansible.builtin.action_common_attributes
@@ -60,7 +60,7 @@ options:
   image:
     description:
       - k3s image of the nodes, for example C(rancher/k3s:v1.35.5-k3s1). Default is k3d's built-in
-        default (see RV(k3d_version.k3s)). Cannot change in place.
+        default (the C(k3s) version in RV(k3d_version)). Cannot change in place.
     type: str
   api_port:
     description: Where the Kubernetes API is exposed on the host. Cannot change in place.
@@ -211,6 +211,7 @@ options:
 seealso:
   - module: argoops.workflows.k3d_cluster_info
   - name: k3d configuration file reference
+    description: The C(k3d.io/v1alpha5) C(Simple) config that O(config) extends.
     link: https://k3d.io/stable/usage/configfile/
 """
 

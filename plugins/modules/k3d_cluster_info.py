@@ -15,11 +15,10 @@ description:
     counted by role, API port resolved) and without secrets.
   - Returns an empty list when no cluster exists; fails when k3d or Docker cannot be queried.
 author:
-  - argoops maintainers
+  - argoops maintainers (@argoops)
 extends_documentation_fragment:
   - argoops.workflows.k3d
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full

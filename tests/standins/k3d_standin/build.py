@@ -35,7 +35,7 @@ def created_now():
 
 
 def random_token():
-    return "".join(random.choice(string.ascii_letters) for _ in range(20))
+    return "".join(random.choice(string.ascii_letters) for dummy in range(20))
 
 
 def all_nodes(state):
@@ -108,7 +108,7 @@ def add_ports(cluster, ports, remove=False):
                 if lb is None:
                     raise filters.FilterError("port-mapping of type 'proxy' specified, but loadbalancer is disabled")
                 _change(lb, mappings, remove)
-                for container, _ in mappings:
+                for container, dummy in mappings:
                     key = container.replace("/", ".")
                     names = cluster["lbConfig"]["ports"].setdefault(key, [])
                     for target in targets:
@@ -197,7 +197,7 @@ def build_cluster(state, name, cfg):
         for node in chosen:
             node["Cmd"] = (node["Cmd"] or []) + [arg]
     for label, chosen in _apply(runtime.get("labels"), "label", nodes, ("RuntimeLabelmapping", "runtime label mapping")):
-        key, _, value = label.partition("=")
+        key, dummy, value = label.partition("=")
         if key.startswith(("k3s.", "k3d.")) or key == "app":
             logs.fatal('runtime label "%s" is reserved for internal usage' % key)
         for node in chosen:
@@ -236,7 +236,7 @@ def copy_for_new_node(cluster, role, name, image=None):
         lb = next((n for n in cluster["nodes"] if n["role"] == "loadbalancer"), None)
         target = lb["name"] if lb else next(n["name"] for n in cluster["nodes"] if n["role"] == "server")
         env.append("K3S_URL=https://%s:6443" % target)
-    node = new_node(name, role, image or "", labels, env, cmd, [v for v in source["volumes"]])
+    node = new_node(name, role, image or "", labels, env, cmd, list(source["volumes"]))
     node["image"] = image_id(image) if image else source["image"]
     node["serverOpts"] = dict(source["serverOpts"]) if role == "server" else node["serverOpts"]
     return node

@@ -43,7 +43,7 @@ def _args(positional, low, high, command):
 
 
 def cmd_version(argv):
-    values, _, positional = parse(argv, [Flag("output", short="o")])
+    values, dummy, positional = parse(argv, [Flag("output", short="o")])
     if positional:
         raise FlagError('unknown command "%s" for "k3d version"' % positional[0])
     if values["output"] == "json":
@@ -53,7 +53,7 @@ def cmd_version(argv):
 
 
 def cmd_cluster_list(argv):
-    values, _, names = parse(argv, [Flag("output", short="o"), Flag("token", "bool"), Flag("no-headers", "bool")])
+    values, dummy, names = parse(argv, [Flag("output", short="o"), Flag("token", "bool"), Flag("no-headers", "bool")])
     with store.Store() as state:
         if names:
             clusters = [must_get(state, name) for name in names]
@@ -104,7 +104,7 @@ def _cli_overrides(cfg, values, given):
         if flag in given:
             _nested(cfg, "options", path[0])[path[1]] = values[flag]
     if "api-port" in given:
-        host, _, port = values["api-port"].rpartition(":")
+        host, dummy, port = values["api-port"].rpartition(":")
         cfg["kubeAPI"] = dict(cfg.get("kubeAPI") or {}, hostPort="" if port == "random" else port,
                               **({"hostIP": host} if host else {}))
     for flag, key, field in (("port", ("ports",), "port"), ("env", ("env",), "envVar"), ("volume", ("volumes",), "volume"),
@@ -115,8 +115,8 @@ def _cli_overrides(cfg, values, given):
             parent = _nested(cfg, *key[:-1]) if len(key) > 1 else cfg
             parent.setdefault(key[-1], []).append(dict({field: value}, **({"nodeFilters": node_filters} if node_filters else {})))
     if "registry-create" in given:
-        name, _, rest = values["registry-create"].partition(":")
-        host, _, port = rest.rpartition(":") if ":" in rest else ("", "", rest)
+        name, dummy, rest = values["registry-create"].partition(":")
+        host, dummy, port = rest.rpartition(":") if ":" in rest else ("", "", rest)
         _nested(cfg, "registries")["create"] = {"name": name, "host": host, "hostPort": port}
     if values["registry-use"]:
         _nested(cfg, "registries").setdefault("use", []).extend(values["registry-use"])
@@ -169,7 +169,7 @@ def cmd_cluster_create(argv):
 
 
 def cmd_cluster_delete(argv):
-    values, _, names = parse(argv, [Flag("all", "bool", "a"), Flag("config", short="c")])
+    values, dummy, names = parse(argv, [Flag("all", "bool", "a"), Flag("config", short="c")])
     with store.Store() as state:
         if values["all"]:
             logs.info("Deleting all clusters...")
@@ -210,7 +210,7 @@ def _set_running(cluster, state, running):
 
 def cmd_cluster_start_stop(argv, start):
     extra = [Flag("wait", "bool", default=True), Flag("timeout")] if start else []
-    values, _, names = parse(argv, [Flag("all", "bool", "a")] + extra)
+    values, dummy, names = parse(argv, [Flag("all", "bool", "a")] + extra)
     with store.Store() as state:
         if values["all"]:
             if store.docker_down():
@@ -251,7 +251,7 @@ def _port_changes(values, flag):
 
 
 def cmd_cluster_edit(argv):
-    values, _, positional = parse(argv, [Flag("port-add", "array"), Flag("port-delete", "array")])
+    values, dummy, positional = parse(argv, [Flag("port-add", "array"), Flag("port-delete", "array")])
     name = _args(positional, 1, 1, "edit")[0]
     with store.Store() as state:
         cluster = must_get(state, name)
@@ -278,7 +278,7 @@ def cmd_cluster_edit(argv):
 
 
 def cmd_node_create(argv):
-    values, _, positional = parse(argv, [
+    values, dummy, positional = parse(argv, [
         Flag("replicas", "int", default=1), Flag("role", default="agent"), Flag("cluster", short="c", default=DEFAULT_CLUSTER),
         Flag("image", short="i"), Flag("memory"), Flag("wait", "bool", default=True), Flag("timeout"),
         Flag("runtime-label", "array"), Flag("runtime-ulimit", "array"), Flag("k3s-node-label", "array"),
@@ -328,7 +328,7 @@ def _find_node(state, name):
 
 
 def cmd_node_delete(argv):
-    values, _, names = parse(argv, [Flag("all", "bool", "a"), Flag("registries", "bool", "r")])
+    values, dummy, names = parse(argv, [Flag("all", "bool", "a"), Flag("registries", "bool", "r")])
     if not values["all"] and not names:
         logs.fatal("Expecting at least one node name if `--all` is not set")
     with store.Store() as state:
@@ -369,7 +369,7 @@ def _clusters_for_kubeconfig(state, names, all_clusters, default_name=None):
 
 
 def cmd_kubeconfig_get(argv):
-    values, _, names = parse(argv, [Flag("all", "bool", "a")])
+    values, dummy, names = parse(argv, [Flag("all", "bool", "a")])
     if (not names and not values["all"]) or (names and values["all"]):
         raise FlagError("need to specify one or more cluster names *or* set `--all` flag")
     with store.Store() as state:
@@ -380,7 +380,7 @@ def cmd_kubeconfig_get(argv):
 
 
 def cmd_kubeconfig_write(argv):
-    values, _, names = parse(argv, [
+    values, dummy, names = parse(argv, [
         Flag("output", short="o", default=""), Flag("kubeconfig-merge-default", "bool", "d"),
         Flag("update", "bool", "u", True), Flag("kubeconfig-switch-context", "bool", "s", True),
         Flag("overwrite", "bool"), Flag("all", "bool", "a")])

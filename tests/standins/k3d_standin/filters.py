@@ -15,7 +15,7 @@ class FilterError(Exception):
 
 def split_filters(flag_value):
     """VALUE@FILTER;FILTER (CLI form) -> (value, [filters])."""
-    value, _, filters = flag_value.rpartition("@") if "@" in flag_value else (flag_value, "", "")
+    value, dummy, filters = flag_value.rpartition("@") if "@" in flag_value else (flag_value, "", "")
     return value, [f for f in filters.split(";") if f]
 
 
@@ -83,7 +83,7 @@ def filter_nodes_with_suffix(nodes, filters, allowed):
 
 
 def _port_range(text, what, spec):
-    low, _, high = text.partition("-")
+    low, dummy, high = text.partition("-")
     try:
         low_n, high_n = int(low), int(high or low)
     except ValueError:
@@ -110,7 +110,7 @@ def parse_port_spec(spec):
             ipaddress.ip_address(ip)
         except ValueError:
             raise FilterError("Invalid ip address: %s" % ip)
-    port, _, proto = container.partition("/")
+    port, dummy, proto = container.partition("/")
     proto = proto.lower() or "tcp"
     if proto not in ("tcp", "udp", "sctp"):
         raise FilterError("Invalid proto: %s" % proto)

@@ -72,8 +72,8 @@ def parse(argv, flags):
             elif words:
                 raw = words.pop(0)
             else:
-                raise FlagError("flag needs an argument: %s" % ("'%s' in -%s" % (flag.short, flag.short)
-                                                               if not word.startswith("--") else word))
+                where = word if word.startswith("--") else "'%s' in -%s" % (flag.short, flag.short)
+                raise FlagError("flag needs an argument: %s" % where)
         value = flag.convert(raw)
         if flag.kind == "array":
             values[flag.name].append(value)

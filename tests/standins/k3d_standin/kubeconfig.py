@@ -25,11 +25,11 @@ def server_url(cluster):
 def text(cluster):
     ctx = "k3d-" + cluster["name"]
     creds = cluster["credentials"]
+    values = (creds["ca"], server_url(cluster), ctx, ctx, ctx, ctx, ctx, ctx, creds["cert"], creds["key"])
     return ("apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: %s\n    server: %s\n  name: %s\n"
             "contexts:\n- context:\n    cluster: %s\n    user: admin@%s\n  name: %s\ncurrent-context: %s\nkind: Config\n"
             "preferences: {}\nusers:\n- name: admin@%s\n  user:\n    client-certificate-data: %s\n"
-            "    client-key-data: %s\n" % (creds["ca"], server_url(cluster), ctx, ctx, ctx, ctx, ctx, ctx,
-                                          creds["cert"], creds["key"]))
+            "    client-key-data: %s\n" % values)
 
 
 def config_dir():
