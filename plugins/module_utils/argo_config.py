@@ -40,11 +40,14 @@ class Field:
     """One Argo key: its Ansible option, kind and rules. ``option=None``: Argo-only (read, never written)."""
 
     def __init__(self, key, option, kind, children=(), since=None, choices=None, default=None,
-                 low=None, high=None, required=False, secret_like=False, restart=False):
+                 low=None, high=None, required=False, secret_like=False, restart=False, embedded=False):
         self.key, self.option, self.kind, self.children = key, option, kind, tuple(children)
         self.since, self.choices, self.default = since, choices, default
         self.low, self.high, self.required = low, high, required
         self.secret_like, self.restart = secret_like, restart
+        # A member of Go's embedded DBConfig: sigs.k8s.io/yaml then loses track of the target type, so
+        # nothing below it gets the number/boolean -> string coercion (``host: 10`` is fatal).
+        self.embedded = embedded
 
 
 def _secret_ref(key, option):
@@ -71,25 +74,25 @@ PERSISTENCE = (
     Field("clusterName", "cluster_name", "str", high=64, restart=True),
     Field("skipMigration", "skip_migration", "bool", restart=True),
     Field("nodeStatusOffLoad", "node_status_offload", "bool", restart=True),
-    Field("connectionPool", "connection_pool", "object", restart=True, children=(
+    Field("connectionPool", "connection_pool", "object", restart=True, embedded=True, children=(
         Field("maxIdleConns", "max_idle_conns", "int", low=0, high=INT64_MAX),
         Field("maxOpenConns", "max_open_conns", "int", low=0, high=INT64_MAX),
         Field("connMaxLifetime", "conn_max_lifetime", "ttl"))),
     Field("connectionTimeoutSeconds", "connection_timeout_seconds", "int", low=0, high=INT32_MAX,
           since=V4_1, restart=True),
-    Field("reconnectionConfig", "reconnection", "object", since=V4_1, restart=True, children=(
+    Field("reconnectionConfig", "reconnection", "object", since=V4_1, restart=True, embedded=True, children=(
         Field("maxRetries", "max_retries", "int", low=0, high=INT64_MAX),
         Field("baseDelaySeconds", "base_delay_seconds", "int", low=0, high=INT64_MAX),
         Field("maxDelaySeconds", "max_delay_seconds", "int", low=0, high=INT64_MAX),
         Field("retryMultiple", "retry_multiple", "float", low=0))),
-    Field("postgresql", "postgresql", "object", restart=True, children=_DATABASE + (
+    Field("postgresql", "postgresql", "object", restart=True, embedded=True, children=_DATABASE + (
         Field("ssl", "ssl", "bool"),
         Field("sslMode", "ssl_mode", "str", choices=SSL_MODES),
         Field("azureToken", "azure_token", "object", since=V4_1, secret_like=True, children=(
             Field("enabled", "enabled", "bool"), Field("scope", "scope", "str"))),
         Field("awsRDSToken", "aws_rds_token", "object", since=V4_1, secret_like=True, children=(
             Field("enabled", "enabled", "bool"), Field("region", "region", "str"))))),
-    Field("mysql", "mysql", "object", restart=True, children=_DATABASE + (
+    Field("mysql", "mysql", "object", restart=True, embedded=True, children=_DATABASE + (
         Field("options", "options", "map"),)),
 )
 
@@ -195,12 +198,17 @@ def _value(field, value, path, names, problems, from_options):
         return _read(field.children, value, path, names, problems, from_options)
     if kind == "selector":
         return _selector(value, path, names, problems, from_options)
+    # Options are typed by Ansible; Argo YAML gets sigs.k8s.io/yaml's coercion where it applies.
+    coerce = from_options or not any(f.embedded for f in path)
     if kind == "map":
         if not isinstance(value, dict) or any(isinstance(v, (dict, list)) or v is None for v in value.values()):
             problems.append("%s must map names to plain values" % name)
             return None
+        if not coerce and any(not isinstance(v, str) for v in value.values()):
+            problems.append("%s: every value must be a quoted string (Argo exits on numbers or booleans here)" % name)
+            return None
         return dict((str(k), _go_string(v)) for k, v in value.items())
-    if kind == "str" and not from_options:
+    if kind == "str" and coerce and not from_options:
         value = _go_string(value)
     expected = {"bool": bool, "str": str, "ttl": str}.get(kind)
     if kind in ("int", "float"):
@@ -349,7 +357,8 @@ def _check_scalars(fields, data, path, names, problems):
                 problems.append("%s: %r is out of range (%s..%s)" % (
                     name, value, field.low, "" if field.high is None else field.high))
         elif field.kind == "str":
-            if field.choices and value and value not in field.choices:
+            # sslMode is only read with ssl: true (rule in _check_database)
+            if field.choices and value and value not in field.choices and (field.key != "sslMode" or data.get("ssl")):
                 problems.append("%s: %r is not one of %s" % (name, value, ", ".join(field.choices)))
             if field.high is not None and len(value) > field.high:
                 problems.append("%s: %r is longer than %d characters (the archive's column width)"
@@ -404,7 +413,8 @@ def validate_persistence(persistence, names, findings):
     if len(databases) != 1:
         problems.append("exactly one of %s and %s is required (%s)" % (
             names.of([_field(PERSISTENCE, "postgresql")]), names.of([_field(PERSISTENCE, "mysql")]),
-            "Argo does not support both" if databases else "Argo exits with \"TableName is empty\""))
+            "with both, Argo silently uses postgresql and ignores mysql" if databases
+            else "Argo exits with \"TableName is empty\""))
     for db_field in databases:
         _check_database(db_field, persistence[db_field.key], names, problems, findings)
     pool_field = _field(PERSISTENCE, "connectionPool")
@@ -734,7 +744,7 @@ class Plan:
         warnings = list(desired.findings) + current.findings
         for key in MANAGED_KEYS:
             for problem in current.problems[key]:
-                warnings.append("the ConfigMap's %s has a setting Argo rejects (the controller exits on it): %s%s"
+                warnings.append("the ConfigMap's %s has a setting this module does not accept: %s%s"
                                 % (key, problem, "; this run replaces the block" if key in managed else
                                    "; set retention_policy to replace it"))
         if self.changed:

@@ -129,7 +129,7 @@ INVALID = {
     "lifetime 1h30m": (tutorial(connection_pool={"conn_max_lifetime": "1h30m"}), V405,
                        "connection_pool.conn_max_lifetime: '1h30m'"),
     "no database": ({"archive": True}, V405, "exactly one of postgresql and mysql is required"),
-    "both databases": (tutorial(mysql=pg()), V405, "Argo does not support both"),
+    "both databases": (tutorial(mysql=pg()), V405, "Argo silently uses postgresql and ignores mysql"),
     "empty table name": (tutorial(postgresql=pg(table_name="")), V405,
                          "postgresql.table_name is required (Argo exits with \"TableName is empty\")"),
     "missing table name": (tutorial(postgresql=pg(table_name=None)), V405, "postgresql.table_name is required"),
@@ -283,14 +283,27 @@ def test_existing_block_problems_are_reported(text, message):
 
 
 def test_go_matching_rules_when_reading():
-    """encoding/json matches field names case-insensitively; sigs.k8s.io/yaml turns numbers into strings."""
-    text = ("nodeStatusOffload: true\npostgresql:\n  host: 10\n  TableName: t\n  usernameSecret: {name: s, key: u}\n"
+    """encoding/json matches field names case-insensitively; sigs.k8s.io/yaml turns numbers into strings for
+    string fields -- except below Go's embedded DBConfig (postgresql, mysql), where it loses the target type.
+    Each case was checked against v4.0.5's own parser (yaml.UnmarshalStrict into config.Config)."""
+    text = ("nodeStatusOffload: true\nclusterName: 123\narchiveLabelSelector: {matchLabels: {tier: 1}}\n"
+            "postgresql:\n  host: h\n  TableName: t\n  usernameSecret: {name: s, key: u}\n"
             "  passwordSecret: {name: s, key: p, optional: false}\n")
     current = model.Current({"persistence": text})
     assert current.problems["persistence"] == []
     assert current.persistence["nodeStatusOffLoad"] is True
-    assert current.persistence["postgresql"]["host"] == "10"
+    assert current.persistence["clusterName"] == "123"
+    assert current.persistence["archiveLabelSelector"]["matchLabels"] == {"tier": "1"}
     assert current.persistence["postgresql"]["userNameSecret"] == {"name": "s", "key": "u"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("postgresql:\n  host: 10\n  tableName: t\n", "persistence.postgresql.host: 10 is not a string"),
+    ("mysql:\n  host: h\n  tableName: t\n  options: {timeout: 5}\n",
+     "persistence.mysql.options: every value must be a quoted string"),
+])
+def test_no_string_coercion_below_the_embedded_db_config(text, message):
+    assert any(message in p for p in model.Current({"persistence": text}).problems["persistence"])
 
 
 def test_upper_case_data_key_is_read_and_rewritten_in_argo_spelling():
