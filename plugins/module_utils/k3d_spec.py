@@ -40,6 +40,7 @@ _FILTER_RE = re.compile(r"^(server|servers|agent|agents|loadbalancer|all)"
 _IPV4_RE = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
 _DURATION_RE = re.compile(r"^(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h))+)$")
 _PORT_RANGE_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
+_CREATED_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?")
 _PROTOCOLS = ("tcp", "udp", "sctp")
 _RESERVED_LABEL_PREFIXES = ("k3d.", "k3s.")
 FILTER_HELP = ("server|servers|agent|agents|loadbalancer|all followed by :INDEX, :INDEX,INDEX, "
@@ -393,14 +394,21 @@ def _filters(item):
 
 
 def _spec_config(spec):
-    """The part of `config` that shapes the cluster (create-time switches removed)."""
+    """The part of `config` that shapes the cluster (create-time switches and emptied mappings removed)."""
     config = copy.deepcopy(spec.config)
     for dotted in _NOT_SPEC_CONFIG_KEYS:
-        *parents, leaf = dotted.split(".")
-        node = _get_path(config, ".".join(parents)) if parents else config
+        parents, dummy, leaf = dotted.rpartition(".")
+        node = _get_path(config, parents) if parents else config
         if isinstance(node, dict):
             node.pop(leaf, None)
-    return config
+    return _prune(config)
+
+
+def _prune(value):
+    if isinstance(value, dict):
+        pruned = dict((k, _prune(v)) for k, v in value.items())
+        return dict((k, v) for k, v in pruned.items() if v != {})
+    return value
 
 
 def fingerprint(spec):
@@ -544,9 +552,17 @@ def _desired_hint(spec, field):
     return ""
 
 
+def _created_key(node):
+    """Docker's RFC 3339 timestamps trim trailing zeros of the fraction, so they do not sort as text."""
+    match = _CREATED_RE.match(node.get("created") or "")
+    if not match:
+        return ("", "", node["name"])
+    return (match.group(1), (match.group(2) or "").ljust(9, "0"), node["name"])
+
+
 def _nodes_to_delete(current, role, count):
     candidates = [n for n in current["nodes"] if n["role"] == role and not n.get("server_init")]
-    candidates.sort(key=lambda n: (n.get("created") or "", n["name"]), reverse=True)
+    candidates.sort(key=_created_key, reverse=True)
     return [n["name"] for n in candidates[:count]]
 
 

@@ -9,12 +9,17 @@ import os
 import re
 import sys
 
-try:
-    import yaml
-except ImportError:  # JSON is YAML too; the collection renders JSON
-    yaml = None
-
 from . import logs
+
+
+def _yaml():
+    """PyYAML when installed (imported lazily: most commands never read YAML); JSON is YAML too."""
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return yaml
+
 
 API_VERSION = "k3d.io/v1alpha5"
 _SPECIAL = set("*#$@!?-0123456789")
@@ -165,6 +170,7 @@ def load(source):
             text = handle.read()
     text = expand_env(text)
     try:
+        yaml = _yaml()
         data = yaml.safe_load(text) if yaml else json.loads(text)
     except Exception as exc:  # pylint: disable=broad-except
         logs.fatal("Failed to read config file %s: %s" % (source, exc))

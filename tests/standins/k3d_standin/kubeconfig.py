@@ -3,12 +3,16 @@ default-kubeconfig merge k3d does at create (and undoes at delete) unless told n
 import base64
 import os
 
-try:
-    import yaml
-except ImportError:
-    yaml = None
-
 from . import logs
+
+
+def _yaml():
+    """PyYAML, imported lazily (only the default-kubeconfig merge needs it)."""
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return yaml
 
 
 def credentials():
@@ -43,7 +47,7 @@ def default_path():
     return paths[0] if paths else os.path.join(os.path.expanduser("~"), ".kube", "config")
 
 
-def _load(path):
+def _load(yaml, path):
     if not os.path.exists(path):
         return {"apiVersion": "v1", "kind": "Config", "clusters": [], "contexts": [], "users": [],
                 "current-context": "", "preferences": {}}
@@ -51,7 +55,7 @@ def _load(path):
         return yaml.safe_load(handle) or {}
 
 
-def _save(path, data):
+def _save(yaml, path, data):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as handle:
         yaml.safe_dump(data, handle, default_flow_style=False)
@@ -60,26 +64,28 @@ def _save(path, data):
 
 def merge_into(path, cluster, switch_context):
     """Add (or replace) the cluster's entries in the kubeconfig at ``path``."""
+    yaml = _yaml()
     if yaml is None:
         logs.warn("k3d stand-in: PyYAML missing, not updating %s" % path)
         return
     mine = yaml.safe_load(text(cluster))
-    data = _load(path)
+    data = _load(yaml, path)
     for section in ("clusters", "contexts", "users"):
         names = set(item["name"] for item in mine[section])
         data[section] = [i for i in data.get(section) or [] if i.get("name") not in names] + mine[section]
     if switch_context or not data.get("current-context"):
         data["current-context"] = mine["current-context"]
-    _save(path, data)
+    _save(yaml, path, data)
 
 
 def remove_from(path, name):
+    yaml = _yaml()
     if yaml is None or not os.path.exists(path):
         return
-    data = _load(path)
+    data = _load(yaml, path)
     ctx = "k3d-" + name
     for section, entry in (("clusters", ctx), ("contexts", ctx), ("users", "admin@" + ctx)):
         data[section] = [i for i in data.get(section) or [] if i.get("name") != entry]
     if data.get("current-context") == ctx:
         data["current-context"] = ""
-    _save(path, data)
+    _save(yaml, path, data)
