@@ -5,10 +5,11 @@
 
 One table (``PERSISTENCE``, ``RETENTION``) spells every Argo key once, next to its Ansible option, its
 type, the first Argo version that understands it and whether the controller only reads it at start-up.
-Everything else walks that table: option validation, rendering, parsing an existing ConfigMap,
-normalised comparison, the Ansible argument spec. Rules come from argo-workflows v4.0.5 and v4.1.2
-(config/config.go, config/ttl.go, util/sqldb/sqldb.go, workflow/controller/config.go and
-k8s.io/apimachinery's label selector validation). Plain Python: no Ansible or network imports.
+Everything else walks that table: option validation, reading Argo YAML back, rendering, normalised
+comparison, findings, the Ansible argument spec (argo_configmap.py applies it to a ConfigMap). Rules come
+from argo-workflows v4.0.5 and v4.1.2 (config/config.go, config/ttl.go, util/sqldb/sqldb.go,
+workflow/controller/config.go); label selectors are in label_selector.py. Plain Python: no Ansible or
+network imports.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -17,11 +18,11 @@ __metaclass__ = type
 import re
 
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_ttl import TTLError, format_ttl, parse_ttl
-from ansible_collections.argoops.workflows.plugins.module_utils import argo_configmap as cm
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_yaml, label_selector
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import go_string
 
 V4_1 = (4, 1)
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 # Argo's own tables: a node-offload tableName equal to one of them breaks the migrations (fatal).
 ARGO_TABLES = ("schema_history", "argo_archived_workflows", "argo_archived_workflows_labels")
 INT32_MAX = 2 ** 31 - 1
@@ -145,15 +146,6 @@ RETENTION_KEY_NAMES = _Names(False, RETENTION_KEY)
 
 # ---------------------------------------------------------------- reading values (both directions)
 
-def _go_string(value):
-    """sigs.k8s.io/yaml turns YAML numbers and booleans into strings when the Go field is a string."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return value
-
-
 def _read(fields, data, path, names, problems, from_options):
     """Typed Argo mapping from options (snake_case) or from Argo YAML (camelCase, Go's matching rules)."""
     if not isinstance(data, dict):
@@ -167,7 +159,7 @@ def _read(fields, data, path, names, problems, from_options):
                 continue
             keys = [field.option]
         else:
-            keys = cm.fold_matches(list(data), field.key)
+            keys = argo_yaml.fold_matches(list(data), field.key)
         known.update(keys)
         for key in keys:
             value = _value(field, data[key], path + [field], names, problems, from_options)
@@ -197,7 +189,7 @@ def _value(field, value, path, names, problems, from_options):
     if kind == "object":
         return _read(field.children, value, path, names, problems, from_options)
     if kind == "selector":
-        return _selector(value, path, names, problems, from_options)
+        return label_selector.read(value, names.of(path), problems, from_options)
     # Options are typed by Ansible; Argo YAML gets sigs.k8s.io/yaml's coercion where it applies.
     coerce = from_options or not any(f.embedded for f in path)
     if kind == "map":
@@ -207,9 +199,9 @@ def _value(field, value, path, names, problems, from_options):
         if not coerce and any(not isinstance(v, str) for v in value.values()):
             problems.append("%s: every value must be a quoted string (Argo exits on numbers or booleans here)" % name)
             return None
-        return dict((str(k), _go_string(v)) for k, v in value.items())
+        return dict((str(k), go_string(v)) for k, v in value.items())
     if kind == "str" and coerce and not from_options:
-        value = _go_string(value)
+        value = go_string(value)
     expected = {"bool": bool, "str": str, "ttl": str}.get(kind)
     if kind in ("int", "float"):
         ok = isinstance(value, int) or (kind == "float" and isinstance(value, float))
@@ -222,117 +214,14 @@ def _value(field, value, path, names, problems, from_options):
     return value
 
 
-def _selector(value, path, names, problems, from_options):
-    """metav1.LabelSelector: matchLabels (map) and matchExpressions (key, operator, values)."""
-    spell = (lambda option, key: option) if from_options else (lambda option, key: key)
-    name = names.of(path)
-    if not isinstance(value, dict):
-        problems.append("%s must be a mapping" % name)
-        return None
-    allowed = {spell("match_labels", "matchLabels"): "matchLabels",
-               spell("match_expressions", "matchExpressions"): "matchExpressions"}
-    result = {}
-    for key, item in value.items():
-        canonical = allowed.get(key) if from_options else next(
-            (c for k, c in allowed.items() if str(key).lower() == k.lower()), None)
-        if canonical is None:
-            problems.append("%s: unknown %s %r; known: %s" % (
-                name, "option" if from_options else "field", key, ", ".join(sorted(allowed))))
-        elif item is not None:
-            result[canonical] = item
-    labels = result.pop("matchLabels", {})
-    if not isinstance(labels, dict):
-        problems.append("%s.%s must be a mapping of label keys to values" % (name, spell("match_labels", "matchLabels")))
-        labels = {}
-    if labels:
-        result["matchLabels"] = dict((str(k), _go_string(v)) for k, v in labels.items())
-    expressions = []
-    raw = result.get("matchExpressions", [])
-    if not isinstance(raw, list):
-        problems.append("%s.%s must be a list" % (name, spell("match_expressions", "matchExpressions")))
-        raw = []
-    for index, expr in enumerate(raw):
-        where = "%s.%s[%d]" % (name, spell("match_expressions", "matchExpressions"), index)
-        if not isinstance(expr, dict):
-            problems.append("%s must be a mapping with key, operator and values" % where)
-            continue
-        folded = dict((str(k).lower(), v) for k, v in expr.items())
-        unknown = sorted(set(folded) - {"key", "operator", "values"})
-        if unknown:
-            problems.append("%s: unknown field(s) %s; known: key, operator, values" % (where, ", ".join(unknown)))
-        values = folded.get("values") or []
-        if not isinstance(values, list):
-            problems.append("%s.values must be a list" % where)
-            values = []
-        expression = {"key": _go_string(folded.get("key") or ""), "operator": folded.get("operator") or ""}
-        if values:
-            expression["values"] = [_go_string(v) for v in values]
-        expressions.append(expression)
-    result.pop("matchExpressions", None)
-    if expressions:
-        result["matchExpressions"] = expressions
-    return result
+def read_block(fields, data, path, names, problems, from_options=False):
+    """Public entry of ``_read`` for a whole block (an existing ConfigMap's persistence / retentionPolicy)."""
+    return _read(fields, data, path, names, problems, from_options)
 
 
 # ---------------------------------------------------------------- the rules
 
-_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _label_key_problem(key):
-    """k8s.io/apimachinery validation.IsQualifiedName, as NewRequirement applies it."""
-    parts = key.split("/")
-    if len(parts) > 2:
-        return "a label key has at most one '/' (optional DNS subdomain prefix, then a name)"
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix):
-            return "the prefix before '/' must be a DNS subdomain (lower case, at most 253 characters)"
-    name = parts[-1]
-    if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
-        return ("the name part must be 1-63 characters of letters, digits, '-', '_' or '.', starting and "
-                "ending with a letter or digit")
-    return None
-
-
-def _label_value_problem(value):
-    if value == "":
-        return None
-    if len(value) > 63 or not _QUALIFIED_NAME.match(value):
-        return ("a label value is empty or at most 63 characters of letters, digits, '-', '_' or '.', "
-                "starting and ending with a letter or digit")
-    return None
-
-
-def _check_selector(selector, name, names, problems):
-    spell = (lambda option, key: option) if names.options else (lambda option, key: key)
-    labels = spell("match_labels", "matchLabels")
-    exprs = spell("match_expressions", "matchExpressions")
-    for key in sorted(selector.get("matchLabels", {})):
-        value = selector["matchLabels"][key]
-        for problem in (_label_key_problem(key), None if isinstance(value, str) else "a label value is a string",
-                        _label_value_problem(value) if isinstance(value, str) else None):
-            if problem:
-                problems.append("%s.%s[%r]: %s" % (name, labels, key, problem))
-    for index, expr in enumerate(selector.get("matchExpressions", [])):
-        where = "%s.%s[%d]" % (name, exprs, index)
-        problem = _label_key_problem(expr["key"]) if isinstance(expr["key"], str) else "key must be a string"
-        if problem:
-            problems.append("%s.key %r: %s" % (where, expr["key"], problem))
-        operator, values = expr["operator"], expr.get("values", [])
-        if operator not in SELECTOR_OPERATORS:
-            problems.append("%s.operator %r is not a valid label selector operator (Argo exits); use one of %s "
-                            "(case matters)" % (where, operator, ", ".join(SELECTOR_OPERATORS)))
-        elif operator in ("In", "NotIn") and not values:
-            problems.append("%s: operator %s needs at least one value" % (where, operator))
-        elif operator in ("Exists", "DoesNotExist") and values:
-            problems.append("%s: operator %s takes no values" % (where, operator))
-        for value in values:
-            problem = _label_value_problem(value) if isinstance(value, str) else "a label value is a string"
-            if problem:
-                problems.append("%s.values %r: %s" % (where, value, problem))
 
 
 def _check_scalars(fields, data, path, names, problems):
@@ -346,7 +235,7 @@ def _check_scalars(fields, data, path, names, problems):
         if field.kind == "object":
             _check_scalars(field.children, value, here, names, problems)
         elif field.kind == "selector":
-            _check_selector(value, name, names, problems)
+            label_selector.check(value, name, names.options, problems)
         elif field.kind == "ttl":
             try:
                 parse_ttl(value, name)
@@ -661,110 +550,9 @@ def change_findings(before, after, instance_ids=(None, None)):
     return findings
 
 
-# ---------------------------------------------------------------- the ConfigMap
-
-class Current:
-    """The managed blocks of an existing ConfigMap, parsed the way Argo parses them.
-
-    ``problems`` maps each managed key to what makes Argo reject it (unknown fields, bad types,
-    broken rules, keys too new for ``version``): they are reported, and a run that manages the
-    block replaces it.
-    """
-
-    def __init__(self, data, version=None):
-        self.layout = cm.Layout(data)
-        self.findings, self.spellings = [], {}
-        self.problems = {PERSISTENCE_KEY: [], RETENTION_KEY: []}
-        self.persistence = self._block(PERSISTENCE_KEY, PERSISTENCE, PERSISTENCE_KEY_NAMES)
-        self.retention = self._block(RETENTION_KEY, RETENTION, RETENTION_KEY_NAMES)
-        if self.persistence is not None and not self.problems[PERSISTENCE_KEY]:
-            self.problems[PERSISTENCE_KEY] = validate_persistence(self.persistence, PERSISTENCE_KEY_NAMES,
-                                                                  self.findings)
-            if version is not None and not self.problems[PERSISTENCE_KEY]:
-                self.problems[PERSISTENCE_KEY] = gate_version(self.persistence, version, PERSISTENCE_KEY_NAMES, [])
-        if self.retention is not None and not self.problems[RETENTION_KEY]:
-            self.problems[RETENTION_KEY] = validate_retention(self.retention, RETENTION_KEY_NAMES)
-        try:
-            self.instance_id = _go_string(self.layout.get("instanceID")[1])
-        except cm.LayoutError:
-            self.instance_id = None
-
-    def _block(self, key, fields, names):
-        try:
-            spellings, raw = self.layout.get(key)
-        except cm.LayoutError as err:
-            self.spellings[key] = cm.fold_matches(list(self.layout.data), key)
-            self.problems[key].append(str(err))
-            return {}
-        self.spellings[key] = spellings
-        if len(spellings) > 1 or (spellings and spellings[0] != key):
-            self.findings.append("the ConfigMap spells %s as %s; Argo matches keys case-insensitively and reads "
-                                 "them all; a run that manages it writes only %r"
-                                 % (key, ", ".join(repr(s) for s in spellings), key))
-        if raw is None:
-            return None
-        return _read(fields, raw, [], names, self.problems[key], False)
-
-    def needs_rewrite(self, key):
-        """True when the block as stored is broken or oddly spelled, whatever its values."""
-        spellings = self.spellings.get(key) or []
-        return bool(self.problems[key]) or (bool(spellings) and spellings != [key])
-
-
 def render(block):
     """Stable YAML text of an Argo block (the value of a per-key ConfigMap entry)."""
-    return cm.dump(block)
-
-
-class Plan:
-    """The ConfigMap data to write for ``desired`` and ``state``, and everything the module reports."""
-
-    def __init__(self, data, desired, state, version=None):
-        current = Current(data, version)
-        self.current = current
-        manage_retention = state == "absent" or desired.retention is not None
-        after_p = desired.persistence if state == "present" else None
-        after_r = current.retention
-        if manage_retention:
-            after_r = desired.retention if state == "present" else None
-        before = (current.persistence, current.retention)
-        self.persistence, self.retention = after_p, after_r
-        managed = [PERSISTENCE_KEY] + ([RETENTION_KEY] if manage_retention else [])
-        self.changed = (canonical(PERSISTENCE, before[0]) != canonical(PERSISTENCE, after_p)
-                        or canonical(RETENTION, before[1]) != canonical(RETENTION, after_r)
-                        or any(current.needs_rewrite(key) for key in managed))
-        note = None
-        self.data = dict(data or {})
-        if self.changed:
-            blocks = {PERSISTENCE_KEY: after_p}
-            if manage_retention:
-                blocks[RETENTION_KEY] = after_r
-            self.data, note = current.layout.replaced(blocks)
-        self.restart = restart_keys(before, (after_p, after_r)) if self.changed else []
-        warnings = list(desired.findings) + current.findings
-        for key in MANAGED_KEYS:
-            for problem in current.problems[key]:
-                warnings.append("the ConfigMap's %s has a setting this module does not accept: %s%s"
-                                % (key, problem, "; this run replaces the block" if key in managed else
-                                   "; set retention_policy to replace it"))
-        if self.changed:
-            warnings += change_findings(before[0], after_p, (current.instance_id, current.instance_id))
-        if self.restart:
-            warnings.append("restart the workflow-controller (and argo-server) to apply: %s -- they read these "
-                            "settings only at start-up" % ", ".join(self.restart))
-        if note:
-            warnings.append(note)
-        self.warnings = warnings
-        self.diff = {"before": _managed_text(before[0], before[1]), "after": _managed_text(after_p, after_r)}
-
-
-def _managed_text(persistence, retention):
-    blocks = {}
-    if persistence is not None:
-        blocks[PERSISTENCE_KEY] = persistence
-    if retention is not None:
-        blocks[RETENTION_KEY] = retention
-    return cm.dump(blocks) if blocks else ""
+    return argo_yaml.dump(block)
 
 
 # ---------------------------------------------------------------- Ansible argument spec (plain dicts)
@@ -784,7 +572,7 @@ def _spec(fields):
                 "match_labels": {"type": "dict"},
                 "match_expressions": {"type": "list", "elements": "dict", "options": {
                     "key": {"type": "str", "required": True, "no_log": False},
-                    "operator": {"type": "str", "required": True, "choices": list(SELECTOR_OPERATORS)},
+                    "operator": {"type": "str", "required": True, "choices": list(label_selector.OPERATORS)},
                     "values": {"type": "list", "elements": "str"}}}}}
         else:
             entry = {"type": _ANSIBLE_TYPES[field.kind]}

@@ -1,16 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The two layouts of ``workflow-controller-configmap`` and the YAML dialect Argo reads them with.
+"""``workflow-controller-configmap`` as a whole: its two layouts, the managed blocks in it, and the plan
+that turns the desired settings into new ConfigMap data.
 
 Argo (config/controller.go) accepts either one data key per top-level setting (``persistence: |``)
 or a single ``config`` key holding the whole document -- and refuses a ``config`` key next to any
-other key. It decodes with sigs.k8s.io/yaml ``UnmarshalStrict``: duplicate keys are errors, and
-field names match Go's encoding/json rules, i.e. exactly or else case-insensitively
-(``Persistence`` is read as ``persistence``).
-
-This file knows nothing about what the blocks mean; it finds, replaces and removes top-level keys
-so that every other key keeps its exact bytes. Plain Python plus PyYAML, no Ansible imports.
+other key. Only ``persistence`` and ``retentionPolicy`` are ours: every other key keeps its exact
+bytes, in both layouts. Plain Python plus PyYAML, no Ansible imports.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -18,57 +15,12 @@ __metaclass__ = type
 
 import re
 
-try:
-    import yaml
-except ImportError:  # pragma: no cover - reported by the module through HAS_YAML
-    yaml = None
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_config as model
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import (LayoutError, dump, fold_matches,
+                                                                                  go_string, load)
 
-HAS_YAML = yaml is not None
 CONFIG_KEY = "config"
 PER_KEY, SINGLE_KEY, EMPTY = "per-key", "config-key", "empty"
-
-
-class LayoutError(ValueError):
-    """The ConfigMap cannot be read the way Argo reads it."""
-
-
-if HAS_YAML:
-    class _StrictLoader(yaml.SafeLoader):
-        """SafeLoader that refuses duplicate keys, as go-yaml's strict mode does."""
-
-        def construct_mapping(self, node, deep=False):
-            seen = set()
-            for key_node, dummy in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, "duplicate key %r (Argo rejects duplicate keys)" % (key,), key_node.start_mark)
-                seen.add(key)
-            return yaml.SafeLoader.construct_mapping(self, node, deep=deep)
-
-    class _Dumper(yaml.SafeDumper):
-        """Stable block-style output; quotes y/Y/n/N, which go-yaml (YAML 1.1) reads as booleans."""
-
-    _Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
-
-
-def load(text, where):
-    """Parse one YAML document as Argo would; raise LayoutError naming ``where``."""
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # nosec - a SafeLoader subclass
-    except yaml.YAMLError as err:
-        raise LayoutError("%s is not valid YAML: %s" % (where, str(err).replace("\n", " ")))
-
-
-def dump(value):
-    """Stable YAML text for ``value`` (mappings keep their insertion order)."""
-    return yaml.dump(value, Dumper=_Dumper, default_flow_style=False, sort_keys=False,
-                     allow_unicode=True, width=4096)
-
-
-def fold_matches(keys, name):
-    """Keys Go's encoding/json decodes into the field ``name``: exact or case-insensitive matches."""
-    return [key for key in keys if isinstance(key, str) and key.lower() == name.lower()]
 
 
 class Layout:
@@ -175,3 +127,103 @@ def _replace_in_document(text, root, blocks):
     return {CONFIG_KEY: dump(expected)}, (
         "data.config was re-serialised as a whole (its layout could not be edited in place): every other "
         "setting is kept with the same values, but its comments and formatting changed")
+
+
+class Current:
+    """The managed blocks of an existing ConfigMap, parsed the way Argo parses them.
+
+    ``problems`` maps each managed key to what makes Argo reject it (unknown fields, bad types,
+    broken rules, keys too new for ``version``): they are reported, and a run that manages the
+    block replaces it.
+    """
+
+    def __init__(self, data, version=None):
+        persistence_key, retention_key = model.PERSISTENCE_KEY, model.RETENTION_KEY
+        self.layout = Layout(data)
+        self.findings, self.spellings = [], {}
+        self.problems = {persistence_key: [], retention_key: []}
+        self.persistence = self._block(persistence_key, model.PERSISTENCE, model.PERSISTENCE_KEY_NAMES)
+        self.retention = self._block(retention_key, model.RETENTION, model.RETENTION_KEY_NAMES)
+        problems = self.problems[persistence_key]
+        if self.persistence is not None and not problems:
+            problems.extend(model.validate_persistence(self.persistence, model.PERSISTENCE_KEY_NAMES, self.findings))
+            if version is not None and not problems:
+                problems.extend(model.gate_version(self.persistence, version, model.PERSISTENCE_KEY_NAMES, []))
+        if self.retention is not None and not self.problems[retention_key]:
+            self.problems[retention_key] = model.validate_retention(self.retention, model.RETENTION_KEY_NAMES)
+        try:
+            self.instance_id = go_string(self.layout.get("instanceID")[1])
+        except LayoutError:
+            self.instance_id = None
+
+    def _block(self, key, fields, names):
+        try:
+            spellings, raw = self.layout.get(key)
+        except LayoutError as err:
+            self.spellings[key] = fold_matches(list(self.layout.data), key)
+            self.problems[key].append(str(err))
+            return {}
+        self.spellings[key] = spellings
+        if len(spellings) > 1 or (spellings and spellings[0] != key):
+            self.findings.append("the ConfigMap spells %s as %s; Argo matches keys case-insensitively and reads "
+                                 "them all; a run that manages it writes only %r"
+                                 % (key, ", ".join(repr(s) for s in spellings), key))
+        if raw is None:
+            return None
+        return model.read_block(fields, raw, [], names, self.problems[key], False)
+
+    def needs_rewrite(self, key):
+        """True when the block as stored is broken or oddly spelled, whatever its values."""
+        spellings = self.spellings.get(key) or []
+        return bool(self.problems[key]) or (bool(spellings) and spellings != [key])
+
+
+class Plan:
+    """The ConfigMap data to write for ``desired`` and ``state``, and everything the module reports."""
+
+    def __init__(self, data, desired, state, version=None):
+        current = Current(data, version)
+        self.current = current
+        manage_retention = state == "absent" or desired.retention is not None
+        after_p = desired.persistence if state == "present" else None
+        after_r = current.retention
+        if manage_retention:
+            after_r = desired.retention if state == "present" else None
+        before = (current.persistence, current.retention)
+        self.persistence, self.retention = after_p, after_r
+        managed = [model.PERSISTENCE_KEY] + ([model.RETENTION_KEY] if manage_retention else [])
+        self.changed = (model.canonical(model.PERSISTENCE, before[0]) != model.canonical(model.PERSISTENCE, after_p)
+                        or model.canonical(model.RETENTION, before[1]) != model.canonical(model.RETENTION, after_r)
+                        or any(current.needs_rewrite(key) for key in managed))
+        note = None
+        self.data = dict(data or {})
+        if self.changed:
+            blocks = {model.PERSISTENCE_KEY: after_p}
+            if manage_retention:
+                blocks[model.RETENTION_KEY] = after_r
+            self.data, note = current.layout.replaced(blocks)
+        self.restart = model.restart_keys(before, (after_p, after_r)) if self.changed else []
+        warnings = list(desired.findings) + current.findings
+        for key in model.MANAGED_KEYS:
+            for problem in current.problems[key]:
+                warnings.append("the ConfigMap's %s has a setting this module does not accept: %s%s"
+                                % (key, problem, "; this run replaces the block" if key in managed else
+                                   "; set retention_policy to replace it"))
+        if self.changed:
+            warnings += model.change_findings(before[0], after_p, (current.instance_id, current.instance_id))
+        if self.restart:
+            warnings.append("restart the workflow-controller (and argo-server) to apply: %s -- they read these "
+                            "settings only at start-up" % ", ".join(self.restart))
+        if note:
+            warnings.append(note)
+        self.warnings = warnings
+        self.diff = {"before": _managed_text(before[0], before[1]), "after": _managed_text(after_p, after_r)}
+
+
+def _managed_text(persistence, retention):
+    blocks = {}
+    if persistence is not None:
+        blocks[model.PERSISTENCE_KEY] = persistence
+    if retention is not None:
+        blocks[model.RETENTION_KEY] = retention
+    return dump(blocks) if blocks else ""

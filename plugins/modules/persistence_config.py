@@ -193,8 +193,8 @@ diff:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.argoops.workflows.plugins.module_utils import argo_config, kube
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import LayoutError
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_config, argo_configmap, kube
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import LayoutError
 
 # Argo's install manifests name both the Deployment and its container like this.
 CONTROLLER = "workflow-controller"
@@ -246,7 +246,7 @@ def main():
     params = module.params
     present = params["state"] == "present"
     options = dict((option, params[option]) for option in argo_config.argument_spec())
-    plans = []
+    plans, error = [], None
     try:
         desired = argo_config.desired_from_options(options) if present else argo_config.Desired(None, None, [])
         door = kube.connect(module)
@@ -257,12 +257,14 @@ def main():
                 check_secrets(door, params["namespace"], desired.persistence)
 
         def apply(data):
-            plans.append(argo_config.Plan(data, desired, params["state"], version))
+            plans.append(argo_configmap.Plan(data, desired, params["state"], version))
             return plans[-1].data if plans[-1].changed else None
 
         door.update_config_map(params["namespace"], params["name"], apply, check_mode=module.check_mode)
     except (argo_config.ConfigError, LayoutError, kube.KubeError) as err:
-        module.fail_json(msg=str(err))
+        error = str(err)
+    if error:
+        module.fail_json(msg=error)
     plan = plans[-1]
     for warning in plan.warnings:
         module.warn(warning)

@@ -9,7 +9,8 @@ import copy
 import pytest
 
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config as model
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import LayoutError
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import Current, Plan
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import LayoutError
 
 V405, V412 = (4, 0, 5), (4, 1, 2)
 SECRET = "argo-postgres-config"
@@ -74,11 +75,11 @@ VALID = {
 def test_valid_options_render_parse_round_trip(options, version):
     desired = build(options, version)
     for layout in ("per-key", "config"):
-        data = model.Plan({}, desired, "present", version).data
+        data = Plan({}, desired, "present", version).data
         if layout == "config":
             data = {"config": "persistence:\n" + _indent(data["persistence"]) +
                     ("retentionPolicy:\n" + _indent(data["retentionPolicy"]) if "retentionPolicy" in data else "")}
-        current = model.Current(data, version)
+        current = Current(data, version)
         assert current.problems == {"persistence": [], "retentionPolicy": []}, layout
         assert model.canonical(model.PERSISTENCE, current.persistence) == \
             model.canonical(model.PERSISTENCE, desired.persistence)
@@ -87,7 +88,7 @@ def test_valid_options_render_parse_round_trip(options, version):
         again = build(model.to_options(current.persistence, current.retention), version)
         assert model.canonical(model.PERSISTENCE, again.persistence) == \
             model.canonical(model.PERSISTENCE, desired.persistence)
-        assert not model.Plan(data, again, "present", version).changed, layout
+        assert not Plan(data, again, "present", version).changed, layout
 
 
 def _indent(text):
@@ -106,8 +107,8 @@ def test_tutorial_renders_argo_spelling_exactly():
 
 def test_rendering_is_stable_and_quotes_what_go_yaml_reads_as_booleans():
     options = tutorial(cluster_name="y", postgresql=pg(database="n", host="10"))
-    first = model.Plan({}, build(options), "present").data
-    assert first == model.Plan({}, build(options), "present").data
+    first = Plan({}, build(options), "present").data
+    assert first == Plan({}, build(options), "present").data
     assert "clusterName: 'y'\n" in first["persistence"]
     assert "database: 'n'\n" in first["persistence"] and "host: '10'\n" in first["persistence"]
 
@@ -251,8 +252,8 @@ def test_known_new_version_writes_v41_keys():
 
 def test_existing_v41_key_is_a_problem_for_an_older_controller():
     data = {"persistence": "connectionTimeoutSeconds: 5\n" + model.render(build(tutorial()).persistence)}
-    assert model.Current(data, V412).problems["persistence"] == []
-    problems = model.Current(data, V405).problems["persistence"]
+    assert Current(data, V412).problems["persistence"] == []
+    problems = Current(data, V405).problems["persistence"]
     assert problems and "persistence.connectionTimeoutSeconds needs Argo v4.1" in problems[0]
 
 
@@ -275,9 +276,9 @@ EXISTING = {
 
 @pytest.mark.parametrize("text, message", list(EXISTING.values()), ids=list(EXISTING))
 def test_existing_block_problems_are_reported(text, message):
-    problems = model.Current({"persistence": text}).problems["persistence"]
+    problems = Current({"persistence": text}).problems["persistence"]
     assert any(message in p for p in problems), problems
-    plan = model.Plan({"persistence": text, "other": "x"}, build(tutorial()), "present", V405)
+    plan = Plan({"persistence": text, "other": "x"}, build(tutorial()), "present", V405)
     assert plan.changed and plan.data["other"] == "x"
     assert any(message in w and "this run replaces the block" in w for w in plan.warnings)
 
@@ -289,7 +290,7 @@ def test_go_matching_rules_when_reading():
     text = ("nodeStatusOffload: true\nclusterName: 123\narchiveLabelSelector: {matchLabels: {tier: 1}}\n"
             "postgresql:\n  host: h\n  TableName: t\n  usernameSecret: {name: s, key: u}\n"
             "  passwordSecret: {name: s, key: p, optional: false}\n")
-    current = model.Current({"persistence": text})
+    current = Current({"persistence": text})
     assert current.problems["persistence"] == []
     assert current.persistence["nodeStatusOffLoad"] is True
     assert current.persistence["clusterName"] == "123"
@@ -303,22 +304,22 @@ def test_go_matching_rules_when_reading():
      "persistence.mysql.options: every value must be a quoted string"),
 ])
 def test_no_string_coercion_below_the_embedded_db_config(text, message):
-    assert any(message in p for p in model.Current({"persistence": text}).problems["persistence"])
+    assert any(message in p for p in Current({"persistence": text}).problems["persistence"])
 
 
 def test_upper_case_data_key_is_read_and_rewritten_in_argo_spelling():
     data = {"Persistence": model.render(build(tutorial()).persistence), "executor": "image: x\n"}
     desired = build(tutorial(retention_policy=None))
-    plan = model.Plan(data, desired, "present", V405)
+    plan = Plan(data, desired, "present", V405)
     assert plan.current.persistence is not None
     assert plan.changed and "Persistence" not in plan.data and "persistence" in plan.data
     assert any("spells persistence as 'Persistence'" in w for w in plan.warnings)
-    assert not model.Plan(plan.data, desired, "present", V405).changed
+    assert not Plan(plan.data, desired, "present", V405).changed
 
 
 def test_ssl_mode_without_ssl_in_existing_config_is_a_finding_not_a_problem():
     text = model.render(build(tutorial()).persistence).replace("  host:", "  sslMode: verify-full\n  host:")
-    current = model.Current({"persistence": text})
+    current = Current({"persistence": text})
     assert current.problems["persistence"] == []
     assert any("persistence.postgresql.sslMode is ignored unless persistence.postgresql.ssl" in f
                for f in current.findings)
@@ -326,7 +327,7 @@ def test_ssl_mode_without_ssl_in_existing_config_is_a_finding_not_a_problem():
 
 def test_config_key_next_to_other_keys_is_refused():
     with pytest.raises(LayoutError) as err:
-        model.Current({"config": "persistence: {}\n", "executor": "x"})
+        Current({"config": "persistence: {}\n", "executor": "x"})
     assert "Argo refuses" in str(err.value) and "executor" in str(err.value)
 
 
@@ -334,18 +335,18 @@ def test_config_layout_keeps_other_settings_byte_for_byte():
     head = "# controller settings\nexecutor:\n  image: quay.io/argoproj/argoexec:v4.0.5   # pinned\n\n"
     tail = "\nmetricsConfig: {enabled: true, path: /metrics}\ninstanceID: blue\n"
     old = "persistence:\n  archive: false\n  postgresql: {host: h, tableName: t}\n"
-    plan = model.Plan({"config": head + old + tail}, build(tutorial()), "present", V405)
+    plan = Plan({"config": head + old + tail}, build(tutorial()), "present", V405)
     text = plan.data["config"]
     assert text.startswith(head) and text.endswith(tail)
     assert "persistence:\n  archive: true\n" in text and "retentionPolicy:\n  completed: 10\n" in text
     assert plan.current.instance_id == "blue"
-    assert not model.Plan(plan.data, build(tutorial()), "present", V405).changed
+    assert not Plan(plan.data, build(tutorial()), "present", V405).changed
 
 
 def test_config_layout_that_cannot_be_edited_in_place_is_reserialised_with_a_note():
     data = {"config": "{executor: {image: x}, persistence: {archive: false}}"}
-    plan = model.Plan(data, build(tutorial()), "present", V405)
-    reread = model.Current(plan.data)
+    plan = Plan(data, build(tutorial()), "present", V405)
+    reread = Current(plan.data)
     assert reread.layout.root["executor"] == {"image": "x"}
     assert any("re-serialised" in w for w in plan.warnings)
 
@@ -375,7 +376,7 @@ def _tutorial_text(**changes):
         "top-level order"])
 def test_equivalent_text_is_no_change(text):
     desired = build(tutorial(retention_policy=None))
-    assert not model.Plan({"persistence": text}, desired, "present", V405).changed
+    assert not Plan({"persistence": text}, desired, "present", V405).changed
 
 
 def test_selector_order_is_irrelevant():
@@ -383,8 +384,8 @@ def test_selector_order_is_irrelevant():
     one = build(tutorial(archive_label_selector={"match_expressions": exprs}))
     two = build(tutorial(archive_label_selector={"match_expressions": [
         {"key": "b", "operator": "Exists"}, {"key": "a", "operator": "In", "values": ["y", "x"]}]}))
-    data = model.Plan({}, one, "present", V405).data
-    assert not model.Plan(data, two, "present", V405).changed
+    data = Plan({}, one, "present", V405).data
+    assert not Plan(data, two, "present", V405).changed
 
 
 @pytest.mark.parametrize("change", [
@@ -394,8 +395,8 @@ def test_selector_order_is_irrelevant():
     {"postgresql": pg(ssl=True)},
 ])
 def test_meaningful_differences_are_changes(change):
-    data = model.Plan({}, build(tutorial()), "present", V405).data
-    assert model.Plan(data, build(tutorial(**change)), "present", V405).changed
+    data = Plan({}, build(tutorial()), "present", V405).data
+    assert Plan(data, build(tutorial(**change)), "present", V405).changed
 
 
 # ---------------------------------------------------------------- findings and restart
@@ -409,15 +410,14 @@ def test_omitted_retention_phases_are_findings():
 
 def test_restart_needed_for_startup_settings_only():
     before = build(tutorial())
-    data = model.Plan({}, before, "present", V405).data
+    data = Plan({}, before, "present", V405).data
     selector = build(tutorial(archive_label_selector={"match_labels": {"a": "b"}}))
-    plan = model.Plan(data, selector, "present", V405)
+    plan = Plan(data, selector, "present", V405)
     assert plan.changed and plan.restart == []
-    plan = model.Plan(data, build(tutorial(archive_ttl="30d", cluster_name="blue")), "present", V405)
+    plan = Plan(data, build(tutorial(archive_ttl="30d", cluster_name="blue")), "present", V405)
     assert plan.restart == ["persistence.archiveTTL", "persistence.clusterName"]
     assert any("restart the workflow-controller" in w for w in plan.warnings)
-    plan = model.Plan(data, build(tutorial(retention_policy={"completed": 1, "failed": 1, "errored": 1})),
-                      "present", V405)
+    plan = Plan(data, build(tutorial(retention_policy={"completed": 1, "failed": 1, "errored": 1})), "present", V405)
     assert plan.restart == ["retentionPolicy"]
 
 
@@ -446,23 +446,23 @@ def test_idle_connections_above_open_connections_is_a_finding():
 def test_absent_removes_only_managed_keys():
     others = {"executor": "image: x\n", "artifactRepository": "archiveLogs: true\n", "instanceID": "blue"}
     data = dict(others, persistence=model.render(build(tutorial()).persistence), retentionPolicy="completed: 1\n")
-    plan = model.Plan(data, model.Desired(None, None, []), "absent", V405)
+    plan = Plan(data, model.Desired(None, None, []), "absent", V405)
     assert plan.changed and plan.data == others
     assert any("archiving is turned off" in w for w in plan.warnings)
-    assert not model.Plan(plan.data, model.Desired(None, None, []), "absent", V405).changed
+    assert not Plan(plan.data, model.Desired(None, None, []), "absent", V405).changed
 
 
 def test_retention_left_alone_when_not_given():
     data = {"persistence": model.render(build(tutorial()).persistence), "retentionPolicy": "completed: 99  # mine\n"}
-    plan = model.Plan(data, build(tutorial(retention_policy=None)), "present", V405)
+    plan = Plan(data, build(tutorial(retention_policy=None)), "present", V405)
     assert not plan.changed and plan.data == data
-    plan = model.Plan(data, build(tutorial(retention_policy=None, archive_ttl="1d")), "present", V405)
+    plan = Plan(data, build(tutorial(retention_policy=None, archive_ttl="1d")), "present", V405)
     assert plan.data["retentionPolicy"] == "completed: 99  # mine\n"
 
 
 def test_diff_shows_managed_blocks_only():
     data = {"executor": "image: x\n"}
-    plan = model.Plan(data, build(tutorial()), "present", V405)
+    plan = Plan(data, build(tutorial()), "present", V405)
     assert plan.diff["before"] == ""
     assert plan.diff["after"].startswith("persistence:\n  archive: true\n")
     assert "executor" not in plan.diff["after"] and "retentionPolicy:\n  completed: 10" in plan.diff["after"]
@@ -481,6 +481,6 @@ def test_unknown_field_next_to_the_desired_values_still_forces_a_rewrite():
     """Dropping the unknown field changes nothing semantically, yet Argo would exit on it."""
     desired = build(tutorial(retention_policy=None))
     text = model.render(desired.persistence) + "archiveTtl2: 7d\n"
-    plan = model.Plan({"persistence": text}, desired, "present", V405)
+    plan = Plan({"persistence": text}, desired, "present", V405)
     assert plan.changed and plan.data["persistence"] == model.render(desired.persistence)
     assert plan.restart == []
