@@ -122,6 +122,8 @@ def _secrets(kwargs):
 def explain_error(exc, kwargs, doing):
     """A safe, actionable message for a driver exception raised while ``doing`` something."""
     detail = mask_secrets(str(exc).strip(), _secrets(kwargs))
+    if detail.startswith("connection failed: "):  # psycopg's prefix; our message already says so
+        detail = detail[len("connection failed: "):]
     lowered = detail.lower()
     hint = next((h for needles, h in _CONNECT_HINTS if any(n in lowered for n in needles)), None)
     message = "PostgreSQL: %s failed for %s: %s" % (doing, describe(kwargs), detail)

@@ -72,30 +72,30 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Failed workflows of team a since May, 50 per page
-  argoops.workflows.archive_info:
-    login_host: db.example.com
-    login_user: argo_reader
-    login_password: "{{ archive_reader_password }}"
-    login_db: argo
-    namespaces: [team-a]
-    phases: [Failed]
-    started_after: "2024-05-01"
-    limit: 50
-  register: failed
+- name: Page through failed workflows of team a since May
+  module_defaults:
+    group/argoops.workflows.postgresql:
+      login_host: db.example.com
+      login_user: argo_reader
+      login_password: "{{ archive_reader_password }}"
+      login_db: argo
+  block:
+    - name: First page, 50 workflows
+      argoops.workflows.archive_info:
+        namespaces: [team-a]
+        phases: [Failed]
+        started_after: "2024-05-01"
+        limit: 50
+      register: failed
 
-- name: Next page
-  argoops.workflows.archive_info:
-    login_host: db.example.com
-    login_user: argo_reader
-    login_password: "{{ archive_reader_password }}"
-    login_db: argo
-    namespaces: [team-a]
-    phases: [Failed]
-    started_after: "2024-05-01"
-    limit: 50
-    page_token: "{{ failed.next_page_token }}"
-  when: failed.next_page_token is not none
+    - name: Next page (same filters, plus the token)
+      argoops.workflows.archive_info:
+        namespaces: [team-a]
+        phases: [Failed]
+        started_after: "2024-05-01"
+        limit: 50
+        page_token: "{{ failed.next_page_token }}"
+      when: failed.next_page_token is not none
 
 - name: Workflows per day with durations, for capacity planning
   argoops.workflows.archive_info:

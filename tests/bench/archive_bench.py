@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Benchmark: Argo's own archive list query (LIMIT/OFFSET) vs archive_info's keyset pages, statistics over
+the whole archive, and batched pruning vs Argo's one big DELETE -- side by side on one database.
+
+    make bench                      # or: .venv/bin/python tests/bench/archive_bench.py [--rows N] [--fresh]
+
+The dataset (1,000,000 archived workflows by default, rows shaped exactly as Argo writes them, schema from
+Argo's own migrations; see argo_archive.py) lives in a PostgreSQL data directory under the cache dir and is
+reused by later runs. Prints numbers and EXPLAIN plans; asserts nothing about speed.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import psycopg
+from psycopg import sql
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path[:0] = [HERE, os.path.join(REPO, "tests", "controlplane"), os.path.join(REPO, ".build", "collections")]
+
+import argo_archive  # noqa: E402  pylint: disable=wrong-import-position
+from cplane import argo, build, cluster, kubeapi, paths, postgres, sessions  # noqa: E402
+
+from ansible_collections.argoops.workflows.plugins.module_utils import archive_sql  # noqa: E402
+from ansible_collections.argoops.workflows.plugins.module_utils.archive_selector import parse_selector  # noqa: E402
+
+DB = "argo_bench"
+DATASET_VERSION = "argo-bench v1"  # bump when the generator changes, so cached datasets are rebuilt
+NAMESPACES = ("argo", "team-a", "team-b", "team-c")
+DEPTHS = (0, 10000, 100000, 500000)
+PAGE = 100
+PHASE_FILTER = "workflows.argoproj.io/phase=Succeeded"
+SCOPE = archive_sql.Scope("default", "")
+
+# Argo's ListWorkflows for PostgreSQL (persist/sqldb/workflow_archive.go + selector.go +
+# archived_workflow_labels.go, v4.0.5) as upper/db renders it: a CTE that extracts metadata/status from
+# the workflow JSON, label requirements inlined as EXISTS sub-queries, ORDER BY startedat DESC, and
+# LIMIT limit+1 (argo-server asks for one extra row to know whether more exist) OFFSET offset.
+ARGO_LIST = (
+    'WITH workflows AS (SELECT "name", "namespace", "uid", "phase", "startedat", "finishedat", '
+    '"creationtimestamp", coalesce(workflow->\'metadata\', \'{{}}\') as metadata, '
+    'coalesce(workflow->\'status\', \'{{}}\') as status, workflow->\'spec\'->>\'suspend\' as suspend, '
+    'coalesce(workflow->\'spec\'->\'arguments\', \'{{}}\') as arguments FROM "argo_archived_workflows" '
+    'WHERE (("clustername" = %s AND "instanceid" = %s){labels}) ORDER BY "startedat" DESC LIMIT {limit} '
+    'OFFSET {offset}) SELECT "name", "namespace", "uid", "phase", "startedat", "finishedat", "creationtimestamp", '
+    'coalesce(metadata->>\'labels\', \'{{}}\') as labels, coalesce(metadata->>\'annotations\', \'{{}}\') as '
+    'annotations, coalesce(status->>\'progress\', \'\') as progress, "suspend", coalesce(arguments::text, '
+    '\'{{}}\') as arguments, coalesce(status->>\'message\', \'\') as message, '
+    'coalesce(status->>\'estimatedDuration\', \'0\') as estimatedduration, '
+    'coalesce(status->>\'resourcesDuration\', \'{{}}\') as resourcesduration FROM "workflows"')
+ARGO_PHASE_LABEL = (" AND exists (select 1 from argo_archived_workflows_labels where clustername = "
+                    "argo_archived_workflows.clustername and uid = argo_archived_workflows.uid and "
+                    "name = 'workflows.argoproj.io/phase' and value = 'Succeeded')")
+# Argo's archive GC (DeleteExpiredWorkflows): one statement.
+ARGO_GC = ("DELETE FROM \"argo_archived_workflows\" WHERE ((\"clustername\" = %s AND \"instanceid\" = %s) "
+           "AND finishedat < current_timestamp - interval '{seconds}' second)")
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[bench] {message}\n")
+    sys.stderr.flush()
+
+
+def bench_base() -> str:
+    """Under the cache dir, unless PostgreSQL (run as `postgres` when we are root) cannot reach it."""
+    base = os.environ.get("ARGOOPS_BENCH_DIR") or os.path.join(paths.cache_dir(), "bench")
+    if os.geteuid() == 0 and subprocess.run(["runuser", "-u", postgres.RUN_AS, "--", "test", "-x",
+                                             os.path.dirname(base)], check=False).returncode != 0:
+        fallback = os.path.join("/var/tmp", "argoops-workflows", "bench")
+        log(f"{base} is not reachable for the postgres user; keeping the dataset in {fallback}")
+        base = fallback
+    os.makedirs(base, exist_ok=True)
+    os.chmod(base, 0o755)
+    return base
+
+
+def controller_for_migration():
+    """The local control plane and a controller starter, for when `hack/db migrate` cannot run."""
+    state = paths.state_dir() if "ARGOOPS_CLUSTER_DIR" in os.environ else os.path.join(REPO, ".build", "cluster")
+    sessions.register(state)
+    info = cluster.up(state, owner="session", log=log)
+    kubeapi.apply_argo_crds(info.kubeconfig, info.argo_manifests)
+
+    def start(namespace):
+        return argo.start(info.state_dir, info.kubeconfig, namespace, log=log)
+
+    def release():
+        sessions.unregister(state)
+        owned = sessions.session_owned(state)
+        if owned and not sessions.others(state):
+            cluster.stop_pieces(state, owned, log)
+    return info, start, release
+
+
+def dataset(pg_info, rows: int, fresh: bool) -> dict:
+    """The cached dataset, or a new one (migrated by Argo, generated, vacuumed). Returns facts about it."""
+    marker = f"{DATASET_VERSION} rows={rows}"
+    with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:
+        found = admin.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                              [DB]).fetchone()
+        if found and found[0] and found[0].startswith(marker) and not fresh:
+            log(f"reusing the cached dataset ({found[0]})")
+            return dict(cached=True, note=found[0])
+        admin.execute(f"DROP DATABASE IF EXISTS {DB}")
+        admin.execute(f"CREATE DATABASE {DB}")
+    release = None
+    try:
+        def controller():
+            nonlocal release
+            info, start, release = controller_for_migration()
+            return info, start
+        began = time.monotonic()
+        how = argo_archive.migrate(pg_info, DB, build.ensure("argo", log).path("db"), controller, log)
+        migrate_s = time.monotonic() - began
+    finally:
+        if release:
+            release()
+    template = argo_archive.load_template(build.ARGO_VERSION)
+    began = time.monotonic()
+    with psycopg.connect(pg_info.dsn(DB), autocommit=True) as conn:
+        argo_archive.generate(conn, rows, template, namespaces=NAMESPACES, seed=0.6180339887,
+                              progress=lambda done: log(f"generated {done}/{rows} rows "
+                                                        f"({time.monotonic() - began:.0f}s)")
+                              if done % 100000 == 0 or done == rows else None)
+        generate_s = time.monotonic() - began
+        began = time.monotonic()
+        conn.execute("VACUUM (ANALYZE) argo_archived_workflows")
+        conn.execute("VACUUM (ANALYZE) argo_archived_workflows_labels")
+        vacuum_s = time.monotonic() - began
+        version = argo_archive.schema_version(conn)
+    note = (f"{marker} schema_version={version} by {how}; migrate {migrate_s:.0f}s, generate {generate_s:.0f}s "
+            f"({rows / generate_s:.0f} rows/s), vacuum analyze {vacuum_s:.0f}s")
+    with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:
+        admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(DB), sql.Literal(note)))
+    return dict(cached=False, note=note)
+
+
+def timed(conn, query, params, runs: int):
+    """(median milliseconds, rows of the last run); slow queries (> 1 s) run once."""
+    samples, result = [], None
+    for attempt in range(runs + 1):
+        began = time.perf_counter()
+        result = conn.execute(query, params).fetchall()
+        elapsed = (time.perf_counter() - began) * 1000
+        if attempt == 0 and elapsed > 1000:
+            return elapsed, result
+        if attempt:
+            samples.append(elapsed)
+    return statistics.median(samples), result
+
+
+def keyset_position(conn, filters, depth):
+    """Harness only (not measured): (startedat, uid) of the depth-th row, where page `depth` starts after."""
+    if depth == 0:
+        return None
+    condition, params = archive_sql.where(SCOPE, filters)
+    return conn.execute(f"SELECT w.startedat, w.uid FROM argo_archived_workflows w WHERE {condition} "
+                        "ORDER BY w.startedat DESC, w.uid DESC LIMIT 1 OFFSET %s", params + [depth - 1]).fetchone()
+
+
+def explain(conn, query, params, analyze=True) -> str:
+    options = "ANALYZE, BUFFERS" if analyze else "COSTS"
+    return "\n".join("    " + r[0] for r in conn.execute(f"EXPLAIN ({options}) " + query, params))
+
+
+def list_pages(conn, runs: int, plans: dict) -> list:
+    table = []
+    for label_filter in (False, True):
+        filters = archive_sql.NO_FILTERS._replace(
+            labels=tuple(parse_selector(PHASE_FILTER)) if label_filter else ())
+        for depth in DEPTHS:
+            argo_sql = ARGO_LIST.format(labels=ARGO_PHASE_LABEL if label_filter else "", limit=PAGE + 1, offset=depth)
+            argo_ms, argo_rows = timed(conn, argo_sql, [SCOPE.cluster_name, SCOPE.instance_id], runs)
+            ours_sql, ours_params = archive_sql.list_query(SCOPE, filters, PAGE, keyset_position(conn, filters, depth))
+            ours_ms, ours_rows = timed(conn, ours_sql, ours_params, runs)
+            same = sorted(r[4] for r in argo_rows) == sorted(r[4] for r in ours_rows)
+            table.append((depth, PHASE_FILTER if label_filter else "-", argo_ms, ours_ms, len(ours_rows), same))
+            log(f"page at depth {depth} filter={label_filter}: argo {argo_ms:.1f} ms, keyset {ours_ms:.1f} ms")
+            if depth == DEPTHS[-1] and label_filter:
+                plans["Argo list, label filter, OFFSET %d" % depth] = explain(
+                    conn, argo_sql, [SCOPE.cluster_name, SCOPE.instance_id])
+                plans["archive_info list, label filter, depth %d" % depth] = explain(conn, ours_sql, ours_params)
+            if depth == 0 and not label_filter:
+                plans["archive_info list, first page"] = explain(conn, ours_sql, ours_params)
+    return table
+
+
+def stats_day(conn, runs: int, plans: dict):
+    query, params = archive_sql.stats_query(SCOPE, archive_sql.NO_FILTERS, "day")
+    ms, rows = timed(conn, query, params, runs)
+    plans["archive_info group_by: day (all rows)"] = explain(conn, query, params)
+    return ms, len(rows), sum(r[1] for r in rows)
+
+
+def durable(conn, on: bool) -> None:
+    """The cached server runs without fsync (test server settings); prune timings use real durability."""
+    for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+        conn.execute(f"ALTER SYSTEM SET {setting} = {'on' if on else 'off'}")
+    conn.execute("SELECT pg_reload_conf()")
+    time.sleep(0.5)
+
+
+def prune(pg_info, rows: int, plans: dict) -> dict:
+    """Add 2 x rows old workflows (finished in 2020 and in 2021), then delete the 2020 ones with archive_prune's
+    batches and the 2021 ones with Argo's one DELETE. The cached dataset is unchanged afterwards."""
+    template = argo_archive.load_template(build.ARGO_VERSION)
+    with psycopg.connect(pg_info.dsn(DB), autocommit=True) as conn:
+        began = time.monotonic()
+        for start in ("2020-01-01", "2021-01-01"):
+            argo_archive.generate(conn, rows, template, namespaces=NAMESPACES, start=start,
+                                  span_seconds=300 * 86400, seed=0.25)
+        conn.execute("VACUUM (ANALYZE) argo_archived_workflows")
+        conn.execute("VACUUM (ANALYZE) argo_archived_workflows_labels")
+        log(f"added {2 * rows} rows to prune in {time.monotonic() - began:.0f}s")
+        now = conn.execute("SELECT now() AT TIME ZONE 'UTC'").fetchone()[0]
+        ttl_2020 = int((now - datetime.datetime(2020, 12, 1)).total_seconds())
+        ttl_2021 = int((now - datetime.datetime(2021, 12, 1)).total_seconds())
+        batch_sql, batch_params = archive_sql.prune_batch_query(
+            SCOPE, archive_sql.with_finished_before(archive_sql.NO_FILTERS, datetime.datetime(2020, 12, 1)), 1000)
+        with conn.transaction(force_rollback=True):
+            plans["archive_prune batch (1000 rows, rolled back)"] = explain(conn, batch_sql, batch_params)
+        plans["Argo archive GC DELETE (not executed)"] = explain(
+            conn, ARGO_GC.format(seconds=ttl_2021), [SCOPE.cluster_name, SCOPE.instance_id], analyze=False)
+        durable(conn, True)
+        try:
+            with psycopg.connect(pg_info.dsn(DB)) as batch_conn:
+                result = archive_sql.run_prune(batch_conn, SCOPE, archive_sql.NO_FILTERS, ttl_2020, 1000, False)
+            began = time.perf_counter()
+            with conn.transaction():
+                gc_rows = conn.execute(ARGO_GC.format(seconds=ttl_2021), [SCOPE.cluster_name, SCOPE.instance_id]).rowcount
+            gc_s = time.perf_counter() - began
+        finally:
+            durable(conn, False)
+        left = conn.execute("SELECT count(*) FROM argo_archived_workflows").fetchone()[0]
+    return dict(batched=result, gc_rows=gc_rows, gc_s=gc_s, left=left)
+
+
+def sizes(conn) -> dict:
+    row = conn.execute(
+        "SELECT pg_relation_size('argo_archived_workflows'), "
+        "pg_total_relation_size('argo_archived_workflows') - pg_relation_size('argo_archived_workflows') "
+        "- pg_indexes_size('argo_archived_workflows'), pg_indexes_size('argo_archived_workflows'), "
+        "pg_total_relation_size('argo_archived_workflows_labels'), pg_database_size(current_database()), "
+        "(SELECT count(*) FROM argo_archived_workflows), (SELECT count(*) FROM argo_archived_workflows_labels)"
+    ).fetchone()
+    mib = [round(v / 1048576) for v in row[:5]]
+    return dict(heap_mib=mib[0], toast_mib=mib[1], index_mib=mib[2], labels_mib=mib[3], database_mib=mib[4],
+                rows=row[5], label_rows=row[6])
+
+
+def report(facts, table, stats, pruned, plans, settings) -> None:
+    print(f"\nArchive benchmark -- PostgreSQL {settings['server_version']}, shared_buffers "
+          f"{settings['shared_buffers']}, work_mem {settings['work_mem']}, "
+          f"max_parallel_workers_per_gather {settings['max_parallel_workers_per_gather']}")
+    print(f"dataset: {facts['note']}")
+    s = facts["sizes"]
+    print(f"  {s['rows']} workflows, {s['label_rows']} labels; heap {s['heap_mib']} MiB, toast {s['toast_mib']} MiB, "
+          f"indexes {s['index_mib']} MiB, labels table {s['labels_mib']} MiB, database {s['database_mib']} MiB")
+    print(f"\nList one page of {PAGE} (median ms; one run when it took over 1 s)")
+    print(f"{'depth':>8} | {'label filter':<38} | {'Argo LIMIT/OFFSET':>17} | {'archive_info keyset':>19} | "
+          f"{'speed-up':>8} | same rows")
+    for depth, label, argo_ms, ours_ms, count, same in table:
+        print(f"{depth:>8} | {label:<38} | {argo_ms:>14.1f} ms | {ours_ms:>16.1f} ms | {argo_ms / ours_ms:>7.0f}x | "
+              f"{'yes' if same else 'NO'} ({count} rows)")
+    ms, groups, total = stats
+    print(f"\nStatistics, group_by: day over all rows: {ms:.0f} ms ({groups} groups, {total} workflows; "
+          f"count + duration avg/p50/p95/max)")
+    b = pruned["batched"]
+    print("\nPrune (durable settings: fsync, synchronous_commit, full_page_writes on)")
+    print(f"  archive_prune, batches of 1000: {b['deleted']} rows in {b['batches']} transactions, {b['seconds']:.1f} s "
+          f"= {b['deleted'] / b['seconds']:.0f} rows/s (longest lock: one batch, ~{1000 * b['seconds'] / b['batches']:.0f} ms)")
+    print(f"  Argo GC, one DELETE:            {pruned['gc_rows']} rows in 1 transaction, {pruned['gc_s']:.1f} s "
+          f"= {pruned['gc_rows'] / pruned['gc_s']:.0f} rows/s (locks held {pruned['gc_s']:.1f} s)")
+    print(f"  rows left: {pruned['left']}")
+    print("\nEXPLAIN plans")
+    for title, plan in plans.items():
+        print(f"\n  -- {title}\n{plan}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--rows", type=int, default=1000000, help="archived workflows in the dataset")
+    parser.add_argument("--prune-rows", type=int, default=100000, help="rows each prune method deletes")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per fast query (median)")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the dataset even when cached")
+    parser.add_argument("--keep-running", action="store_true", help="leave the bench PostgreSQL running")
+    args = parser.parse_args()
+    server = postgres.PostgresServer(bench_base())
+    pg_info = server.start(log)
+    try:
+        facts = dataset(pg_info, args.rows, args.fresh)
+        plans = {}
+        with psycopg.connect(pg_info.dsn(DB), autocommit=True) as conn:
+            facts["sizes"] = sizes(conn)
+            settings = dict(conn.execute("SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
+                                         "('server_version', 'shared_buffers', 'work_mem', "
+                                         "'max_parallel_workers_per_gather')").fetchall())
+            settings["shared_buffers"] = conn.execute("SHOW shared_buffers").fetchone()[0]
+            settings["work_mem"] = conn.execute("SHOW work_mem").fetchone()[0]
+            table = list_pages(conn, args.runs, plans)
+            stats = stats_day(conn, args.runs, plans)
+        pruned = prune(pg_info, args.prune_rows, plans)
+        report(facts, table, stats, pruned, plans, settings)
+    finally:
+        if not args.keep_running:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
