@@ -14,11 +14,12 @@ __metaclass__ = type
 import re
 from collections import namedtuple
 
+# Kubernetes' label key/value rules are spelled once, in label_selector (apimachinery's validation).
+from ansible_collections.argoops.workflows.plugins.module_utils.label_selector import (
+    _label_key_problem, _label_value_problem)
+
 Requirement = namedtuple("Requirement", "key operator values")
 
-_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
-_NAME_RE = re.compile("^%s$" % _NAME)
-_DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _KEY = r"[^\s=!(),]+"
 _PATTERNS = (
     (re.compile(r"^!\s*(%s)$" % _KEY), "!"),
@@ -52,20 +53,15 @@ def _split(text):
 
 
 def check_key(key, option):
-    prefix, sep, name = key.rpartition("/")
-    if sep and (len(prefix) > 253 or not _DNS_SUBDOMAIN_RE.match(prefix)):
-        raise SelectorError("%s: label key %r has an invalid prefix: it must be a DNS subdomain (lower-case "
-                            "letters, digits, '-' and '.', at most 253 characters)" % (option, key))
-    if len(name) > 63 or not _NAME_RE.match(name):
-        raise SelectorError("%s: label key %r is invalid: the name part must be 1-63 characters of letters, "
-                            "digits, '-', '_' or '.', starting and ending with a letter or digit" % (option, key))
+    problem = _label_key_problem(key)
+    if problem:
+        raise SelectorError("%s: label key %r is invalid: %s" % (option, key, problem))
 
 
 def check_value(value, key, option):
-    if value and (len(value) > 63 or not _NAME_RE.match(value)):
-        raise SelectorError("%s: value %r for label %r is invalid: a label value is empty or 1-63 characters "
-                            "of letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
-                            % (option, value, key))
+    problem = _label_value_problem(value)
+    if problem:
+        raise SelectorError("%s: value %r for label %r is invalid: %s" % (option, value, key, problem))
 
 
 def _requirement(text, option):
