@@ -1,0 +1,17 @@
+// Command kube-scheduler runs upstream's kube-scheduler (k8s.io/kubernetes/cmd/kube-scheduler/app) as a local process
+// of the test control plane; see tests/controlplane/README.md.
+package main
+
+import (
+	"os"
+
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"          // JSON log format, as upstream registers it
+	_ "k8s.io/component-base/metrics/prometheus/clientgo" // client-go metrics, as upstream
+	_ "k8s.io/component-base/metrics/prometheus/version"  // version metric, as upstream
+	"k8s.io/kubernetes/cmd/kube-scheduler/app"
+)
+
+func main() {
+	os.Exit(cli.Run(app.NewSchedulerCommand()))
+}

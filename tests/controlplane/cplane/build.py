@@ -1,0 +1,160 @@
+"""Build the control plane's binaries from Go modules, once per component and version.
+
+Binaries land in ``<cache>/bin/<component>-<version>/`` (outside the repository) and are rebuilt
+only when absent. Builds are serialised per component by a machine-wide lock, so concurrent test
+sessions wait for one build instead of running two.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from . import paths
+
+ARGO_MODULE = "github.com/argoproj/argo-workflows/v4"
+ARGO_VERSION = "v4.0.5"  # the only v4 the module proxy here serves (flagged upstream; a loopback test peer only)
+ARGO_TAGS = "kubernetes_protomessage_one_more_release"  # as Argo's release builds
+KWOK_MODULE = "sigs.k8s.io/kwok"
+KWOK_VERSION = "v0.8.0"
+KUBE_MODULE_DIR = paths.CONTROLPLANE_DIR
+ETCD_MODULE_DIR = os.path.join(paths.CONTROLPLANE_DIR, "etcd")
+ARGODB_MODULE_DIR = os.path.join(paths.CONTROLPLANE_DIR, "argodb")
+
+
+def required_version(module_dir: str, module: str) -> str:
+    """The version of ``module`` that our wrapper go.mod requires (the single source of truth)."""
+    with open(os.path.join(module_dir, "go.mod"), encoding="utf-8") as handle:
+        text = handle.read()
+    match = re.search(r"^\s*(?:require\s+)?" + re.escape(module) + r"\s+(v\S+)", text, re.M)
+    if not match:
+        raise RuntimeError(f"{module} is not required in {module_dir}/go.mod")
+    return match.group(1)
+
+
+def kube_version() -> str:
+    return required_version(KUBE_MODULE_DIR, "k8s.io/kubernetes")
+
+
+def etcd_version() -> str:
+    return required_version(ETCD_MODULE_DIR, "go.etcd.io/etcd/server/v3")
+
+
+def kube_ldflags(version: str) -> str:
+    """`/version` reports v0.0.0-master unless the version variables are stamped."""
+    major, minor = version.lstrip("v").split(".")[:2]
+    flags = ["-s", "-w"]
+    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        flags += [f"-X {pkg}.gitVersion={version}", f"-X {pkg}.gitMajor={major}",
+                  f"-X {pkg}.gitMinor={minor}", f"-X {pkg}.gitTreeState=clean"]
+    return " ".join(flags)
+
+
+@dataclass
+class Component:
+    name: str
+    version: str
+    binaries: list
+    # either `go install <packages>` (module@version) or `go build` of packages in our own module
+    packages: list
+    module_dir: str | None = None
+    ldflags: str = "-s -w"
+    tags: str = ""
+    env: dict = field(default_factory=dict)
+
+    @property
+    def directory(self) -> str:
+        return os.path.join(paths.cache_dir(), "bin", f"{self.name}-{self.version}")
+
+    def path(self, binary: str | None = None) -> str:
+        return os.path.join(self.directory, binary or self.binaries[0])
+
+    def present(self) -> bool:
+        return all(os.access(self.path(b), os.X_OK) for b in self.binaries)
+
+
+def components() -> dict:
+    kube = kube_version()
+    etcd = etcd_version()
+    argo_ldflags = f"-s -w -X {ARGO_MODULE}.version={ARGO_VERSION} -X {ARGO_MODULE}.gitTag={ARGO_VERSION}"
+    items = [
+        Component("etcd", etcd, ["etcd"], ["./cmd/etcd"], module_dir=ETCD_MODULE_DIR),
+        Component("kube-apiserver", kube, ["kube-apiserver"], ["./cmd/kube-apiserver"],
+                  module_dir=KUBE_MODULE_DIR, ldflags=kube_ldflags(kube)),
+        Component("kube-controller-manager", kube, ["kube-controller-manager"],
+                  ["./cmd/kube-controller-manager"], module_dir=KUBE_MODULE_DIR, ldflags=kube_ldflags(kube)),
+        Component("kube-scheduler", kube, ["kube-scheduler"], ["./cmd/kube-scheduler"],
+                  module_dir=KUBE_MODULE_DIR, ldflags=kube_ldflags(kube)),
+        Component("kwok", KWOK_VERSION, ["kwok"], [f"{KWOK_MODULE}/cmd/kwok@{KWOK_VERSION}"]),
+        Component("argo", ARGO_VERSION, ["workflow-controller"],
+                  [f"{ARGO_MODULE}/cmd/workflow-controller@{ARGO_VERSION}"],
+                  ldflags=argo_ldflags, tags=ARGO_TAGS),
+        # our wrapper over Argo's archive code, as Argo's hack/db panics at v4.0.5 (argodb/cmd/db/main.go)
+        Component("argo-db", required_version(ARGODB_MODULE_DIR, ARGO_MODULE), ["db"], ["./cmd/db"],
+                  module_dir=ARGODB_MODULE_DIR, tags=ARGO_TAGS),
+    ]
+    return {c.name: c for c in items}
+
+
+def _go_command(comp: Component, out_dir: str) -> tuple[list, dict, str | None]:
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-buildvcs=false", **comp.env)
+    flags = ["-ldflags", comp.ldflags] + (["-tags", comp.tags] if comp.tags else [])
+    if comp.module_dir:
+        return ["go", "build"] + flags + ["-o", out_dir + "/"] + comp.packages, env, comp.module_dir
+    env["GOBIN"] = out_dir
+    return ["go", "install"] + flags + comp.packages, env, None
+
+
+def ensure(name: str, log=print) -> Component:
+    """Return the component, building it first when its binaries are not cached yet."""
+    comp = components()[name]
+    if comp.present():
+        return comp
+    with paths.locked(f"build-{comp.name}-{comp.version}", what=f"build of {comp.name} {comp.version}"):
+        if comp.present():  # another session built it while we waited
+            return comp
+        tmp = comp.directory + f".tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        argv, env, cwd = _go_command(comp, tmp)
+        log(f"build: {comp.name} {comp.version} ({', '.join(comp.binaries)}) ...")
+        start = time.monotonic()
+        result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+        seconds = time.monotonic() - start
+        if result.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise RuntimeError(f"building {comp.name} {comp.version} failed after {seconds:.0f}s:\n"
+                               f"$ {' '.join(argv)}\n{result.stdout}{result.stderr}")
+        with open(os.path.join(tmp, "BUILD.json"), "w", encoding="utf-8") as handle:
+            json.dump({"component": comp.name, "version": comp.version, "seconds": round(seconds, 1),
+                       "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "command": argv}, handle)
+        shutil.rmtree(comp.directory, ignore_errors=True)
+        os.rename(tmp, comp.directory)
+        log(f"build: {comp.name} {comp.version} built in {seconds:.0f}s -> {comp.directory}")
+    return comp
+
+
+def ensure_all(names=None, log=print) -> dict:
+    return {name: ensure(name, log) for name in (names or components())}
+
+
+def module_dir(module: str, version: str) -> str:
+    """The module's directory in the Go module cache (downloaded through the proxy if missing)."""
+    out = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True,
+                         text=True, check=False)
+    info = json.loads(out.stdout or "{}")
+    if out.returncode != 0 or not info.get("Dir"):
+        raise RuntimeError(f"cannot get {module}@{version} from the module cache/proxy: {info.get('Error', out.stderr)}")
+    return info["Dir"]
+
+
+def argo_manifests() -> str:
+    return os.path.join(module_dir(ARGO_MODULE, ARGO_VERSION), "manifests")
+
+
+def kwok_stages_dir() -> str:
+    return os.path.join(module_dir(KWOK_MODULE, KWOK_VERSION), "kustomize", "stage")

@@ -1,0 +1,156 @@
+"""The local cluster as one unit: PostgreSQL + the Kubernetes control plane, in one state dir.
+
+``up`` starts what is missing and returns fast when everything is up and healthy; a lock per
+state dir keeps concurrent ``up``s (CLI, several pytest sessions) from racing.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import time
+from dataclasses import dataclass
+
+from . import argo, build, kube, paths, postgres, procs, sessions
+
+
+@dataclass
+class ClusterInfo:
+    """What the fixtures and ``cluster.py env`` hand out."""
+    state_dir: str
+    postgres: postgres.PostgresInfo
+    kubeconfig: str | None = None
+    k8s_version: str | None = None
+    argo_version: str = build.ARGO_VERSION
+    argo_manifests: str | None = None
+
+
+def state_lock(state: str):
+    os.makedirs(state, exist_ok=True)
+    os.chmod(state, 0o755)  # PostgreSQL (run as `postgres` when we are root) must traverse it
+    return paths.locked("state-" + os.path.realpath(state).strip("/").replace("/", "_"),
+                        timeout=1800, what=f"cluster state {state}")
+
+
+def ensure_postgres(state: str, owner: str = "cli", log=print) -> postgres.PostgresInfo:
+    """PostgreSQL alone (what the `postgres` fixture needs)."""
+    server = postgres.PostgresServer(state)
+    with state_lock(state):
+        if server.running():
+            return server.info()
+        info = server.start(log)
+        _own(state, "postgres", owner)
+        return info
+
+
+def _own(state: str, piece: str, owner: str) -> None:
+    if owner == "session":
+        sessions.mark_started(state, piece)
+    else:
+        sessions.clear_owned(state, piece)  # the command line's now: no session may stop it
+
+
+def up(state: str, owner: str = "cli", log=print) -> ClusterInfo:
+    began = time.monotonic()
+    server = postgres.PostgresServer(state)
+    cluster = kube.KubeCluster(state)
+    with state_lock(state):
+        if server.running() and cluster.healthy():
+            if owner == "cli":
+                sessions.clear_owned(state)
+            log(f"cluster: already up and healthy in {state} ({time.monotonic() - began:.1f}s)")
+            return read_info(state)
+        if not server.running():
+            server.start(log)
+            _own(state, "postgres", owner)
+        elif owner == "cli":
+            sessions.clear_owned(state, "postgres")
+        if not cluster.healthy():
+            cluster.start(log)
+            _own(state, "kube", owner)
+        elif owner == "cli":
+            sessions.clear_owned(state, "kube")
+    log(f"cluster: up in {time.monotonic() - began:.1f}s; KUBECONFIG={cluster.kubeconfig}")
+    return read_info(state)
+
+
+def read_info(state: str) -> ClusterInfo | None:
+    pg_info = postgres.PostgresServer(state).info()
+    if pg_info is None or not postgres.PostgresServer(state).running():
+        return None
+    cluster = kube.KubeCluster(state)
+    rec = cluster.record()
+    running = bool(rec.get("pids")) and cluster.alive("kube-apiserver", rec)
+    return ClusterInfo(state_dir=state, postgres=pg_info,
+                       kubeconfig=cluster.kubeconfig if running else None,
+                       k8s_version=rec.get("k8s_version") if running else None,
+                       argo_manifests=build.argo_manifests() if running else None)
+
+
+def env_vars(info: ClusterInfo) -> dict:
+    env = {"KUBECONFIG": info.kubeconfig} if info.kubeconfig else {}
+    env.update(info.postgres.env())
+    return env
+
+
+def shell_lines(env: dict) -> str:
+    return "\n".join(f"export {key}={shlex.quote(str(value))}" for key, value in env.items())
+
+
+def stop_pieces(state: str, pieces: set, log=print) -> None:
+    with state_lock(state):
+        if "kube" in pieces:
+            argo.stop_all(state)
+            kube.KubeCluster(state).stop()
+            sessions.clear_owned(state, "kube")
+            log("kubernetes control plane: stopped")
+        if "postgres" in pieces:
+            postgres.PostgresServer(state).stop()
+            sessions.clear_owned(state, "postgres")
+            log("postgres: stopped")
+
+
+def down(state: str, log=print) -> None:
+    """Stop every process the launcher started (by PID) and remove the state."""
+    stop_pieces(state, {"kube", "postgres"}, log)
+    with state_lock(state):
+        shutil.rmtree(state, ignore_errors=True)
+    log(f"cluster: down, removed {state}")
+
+
+def status(state: str) -> dict:
+    """What runs, with PIDs, ports and resident memory (KiB)."""
+    server = postgres.PostgresServer(state)
+    cluster = kube.KubeCluster(state)
+    rec = cluster.record()
+    rows = {"postgres": {"pid": server.pid(), "running": server.running(),
+                         "port": (server.info() or postgres.PostgresInfo("", 0, "", "")).port,
+                         "rss_kib": server.rss_kib() if server.running() else 0}}
+    for component in kube.COMPONENTS:
+        entry = rec.get("pids", {}).get(component)
+        running = cluster.alive(component, rec)
+        rows[component] = {"pid": entry["pid"] if entry else None, "running": running,
+                           "healthy": running and cluster.probe(component, rec),
+                           "port": rec.get("ports", {}).get(component),
+                           "rss_kib": procs.rss_kib(entry["pid"]) if running else 0}
+    for name in sorted(os.listdir(os.path.join(state, "argo-controller"))) if os.path.isdir(
+            os.path.join(state, "argo-controller")) else []:
+        if name.endswith(".json"):
+            handle = argo.find(state, name[:-5])
+            if handle and handle.running():
+                rows[f"workflow-controller ({handle.namespace})"] = {
+                    "pid": handle.pid, "running": True, "port": 6060, "rss_kib": procs.rss_kib(handle.pid)}
+    return rows
+
+
+def print_status(state: str) -> int:
+    rows = status(state)
+    print(f"state: {state}")
+    for name, row in rows.items():
+        health = "" if "healthy" not in row else (" healthy" if row["healthy"] else " UNHEALTHY")
+        state_word = "running" if row["running"] else "stopped"
+        print(f"  {name:<34} {state_word}{health:<10} pid={row['pid']} port={row['port']} "
+              f"rss={row['rss_kib'] / 1024:.0f}MiB")
+    total = sum(row["rss_kib"] for row in rows.values())
+    print(f"  total resident memory: {total / 1024:.0f} MiB")
+    return 0 if all(row["running"] for row in rows.values()) else 3

@@ -1,0 +1,224 @@
+"""The Kubernetes part of the local cluster: etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler and kwok as local processes on loopback ports, plus one fake Node kwok keeps Ready.
+"""
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import time
+import urllib.error
+import urllib.request
+
+from . import build, paths, pki, procs
+
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+NODE_NAME = "kwok-node-0"
+SERVICE_CIDR = "10.0.0.0/24"
+# identities with their own client certificate (file stem -> CN, O); RBAC bootstrap roles exist for them
+IDENTITIES = {
+    "admin": ("argoops-admin", "system:masters"),
+    "controller-manager": ("system:kube-controller-manager", None),
+    "scheduler": ("system:kube-scheduler", None),
+    "kwok": ("kwok-controller", "system:masters"),
+}
+KWOK_STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+               "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml")
+
+
+class KubeCluster:
+    """Files under ``<state>/kube``; ``<state>/kubeconfig`` is the admin kubeconfig users get."""
+
+    def __init__(self, state: str):
+        self.state = state
+        self.root = os.path.join(state, "kube")
+        self.record_path = os.path.join(self.root, "processes.json")
+        self.kubeconfig = os.path.join(state, "kubeconfig")
+        self.pki = pki.Pki(os.path.join(self.root, "pki"))
+
+    # -- records
+    def record(self) -> dict:
+        try:
+            with open(self.record_path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return {}
+
+    def _save(self, rec: dict) -> None:
+        os.makedirs(self.root, exist_ok=True)
+        with open(self.record_path, "w", encoding="utf-8") as handle:
+            json.dump(rec, handle, indent=2)
+
+    def log_path(self, component: str) -> str:
+        return os.path.join(self.root, "logs", component + ".log")
+
+    # -- health
+    def _ssl(self, client: bool = True) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=self.pki.path("ca.crt"))
+        if client:
+            ctx.load_cert_chain(self.pki.path("admin.crt"), self.pki.path("admin.key"))
+        return ctx
+
+    def _get(self, url: str, ctx=None) -> tuple[int | None, str]:
+        try:
+            with urllib.request.urlopen(url, timeout=3, context=ctx) as response:  # nosec - loopback only
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(errors="replace")
+        except (urllib.error.URLError, OSError):
+            return None, ""
+
+    def probe(self, component: str, rec: dict) -> bool:
+        port = rec.get("ports", {}).get(component)
+        if component == "etcd":
+            status, body = self._get(f"http://127.0.0.1:{port}/health")
+            return status == 200 and '"true"' in body
+        if component == "kube-apiserver":
+            return self._get(f"https://127.0.0.1:{port}/readyz", self._ssl())[0] == 200
+        if component == "kwok":
+            return self._get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE  # self-signed serving cert of kcm/scheduler; loopback only
+        return self._get(f"https://127.0.0.1:{port}/healthz", insecure)[0] == 200
+
+    def alive(self, component: str, rec: dict | None = None) -> bool:
+        rec = rec if rec is not None else self.record()
+        entry = rec.get("pids", {}).get(component)
+        return bool(entry) and procs.alive(entry["pid"], entry["binary"])
+
+    def healthy(self) -> bool:
+        rec = self.record()
+        return bool(rec) and all(self.alive(c, rec) and self.probe(c, rec) for c in COMPONENTS)
+
+    # -- lifecycle
+    def _argv(self, component: str, binary: str, rec: dict) -> list:
+        ports = rec["ports"]
+        p = self.pki.path
+        api = f"https://127.0.0.1:{ports['kube-apiserver']}"
+        if component == "etcd":
+            client = f"http://127.0.0.1:{ports['etcd']}"
+            peer = f"http://127.0.0.1:{ports['etcd-peer']}"
+            return [binary, "--name", "argoops", "--data-dir", os.path.join(self.root, "etcd"),
+                    "--listen-client-urls", client, "--advertise-client-urls", client,
+                    "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                    "--initial-cluster", f"argoops={peer}", "--unsafe-no-fsync", "--log-level", "warn"]
+        if component == "kube-apiserver":
+            return [binary, f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
+                    "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+                    f"--secure-port={ports['kube-apiserver']}", f"--cert-dir={os.path.join(self.root, 'apiserver')}",
+                    f"--tls-cert-file={p('apiserver.crt')}", f"--tls-private-key-file={p('apiserver.key')}",
+                    f"--client-ca-file={p('ca.crt')}", f"--service-cluster-ip-range={SERVICE_CIDR}",
+                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                    f"--service-account-key-file={p('sa.pub')}", f"--service-account-signing-key-file={p('sa.key')}",
+                    "--authorization-mode=RBAC", "--allow-privileged=true", "--profiling=false"]
+        served = [f"--kubeconfig={self._component_kubeconfig(component)}",
+                  f"--authentication-kubeconfig={self._component_kubeconfig(component)}",
+                  f"--authorization-kubeconfig={self._component_kubeconfig(component)}",
+                  "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={ports[component]}",
+                  f"--cert-dir={os.path.join(self.root, component)}", "--profiling=false"]
+        if component == "kube-controller-manager":
+            return [binary] + served + [
+                f"--service-account-private-key-file={p('sa.key')}", f"--root-ca-file={p('ca.crt')}",
+                f"--cluster-signing-cert-file={p('ca.crt')}", f"--cluster-signing-key-file={p('ca.key')}",
+                "--use-service-account-credentials=true", f"--service-cluster-ip-range={SERVICE_CIDR}"]
+        if component == "kube-scheduler":
+            return [binary] + served
+        stages = build.kwok_stages_dir()
+        return [binary, f"--kubeconfig={self._component_kubeconfig(component)}", f"--server-address=127.0.0.1:{ports['kwok']}",
+                "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                "--node-ip=127.0.0.1", "--node-lease-duration-seconds=40", "--cidr=10.244.0.1/16",
+                ] + [f"--config={os.path.join(stages, s)}" for s in KWOK_STAGES]
+
+    def _component_kubeconfig(self, component: str) -> str:
+        stem = {"kube-controller-manager": "controller-manager", "kube-scheduler": "scheduler"}.get(component, component)
+        return os.path.join(self.root, f"{stem}.kubeconfig")
+
+    def _wait(self, component: str, rec: dict, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        entry = rec["pids"][component]
+        while time.monotonic() < deadline:
+            if not procs.alive(entry["pid"], entry["binary"]):
+                raise RuntimeError(f"{component} exited during start-up; log {self.log_path(component)}:\n"
+                                   f"{procs.tail(self.log_path(component))}")
+            if self.probe(component, rec):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"{component} not healthy after {timeout:.0f}s; log {self.log_path(component)}:\n"
+                           f"{procs.tail(self.log_path(component))}")
+
+    def start(self, log=print) -> None:
+        """Start every component (stopping leftovers of a half-dead previous run first)."""
+        self.stop()
+        binaries = {name: build.ensure(name, log) for name in COMPONENTS}
+        self.pki.create(IDENTITIES)
+        ports = {name: paths.free_port() for name in COMPONENTS + ("etcd-peer",)}
+        rec = {"ports": ports, "pids": {}, "k8s_version": build.kube_version(),
+               "etcd_version": build.etcd_version(), "kwok_version": build.KWOK_VERSION}
+        server = f"https://127.0.0.1:{ports['kube-apiserver']}"
+        self.pki.kubeconfig("admin", server, self.kubeconfig)
+        for component in COMPONENTS[2:]:
+            stem = os.path.basename(self._component_kubeconfig(component))[:-len(".kubeconfig")]
+            self.pki.kubeconfig(stem, server, self._component_kubeconfig(component))
+        for component in COMPONENTS:
+            began = time.monotonic()
+            binary = binaries[component].path()
+            pid = procs.start(self._argv(component, binary, rec), self.log_path(component))
+            rec["pids"][component] = {"pid": pid, "binary": binary}
+            self._save(rec)
+            self._wait(component, rec, 240 if component == "kube-apiserver" else 120)
+            log(f"{component}: healthy on 127.0.0.1:{ports[component]} (pid {pid}, {time.monotonic() - began:.1f}s)")
+        self._ensure_node(log)
+
+    def _client(self):
+        from kubernetes import client, config  # pylint: disable=import-outside-toplevel
+        return client, config.new_client_from_config(config_file=self.kubeconfig)
+
+    def _ensure_node(self, log) -> None:
+        """One fake Node for kwok; then wait until it is Ready and the default ServiceAccount exists
+        (proof that the controller-manager works)."""
+        client, api_client = self._client()
+        core = client.CoreV1Api(api_client)
+        node = {"apiVersion": "v1", "kind": "Node", "metadata": {
+            "name": NODE_NAME, "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {"type": "kwok", "kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux",
+                       "kubernetes.io/arch": "amd64", "node-role.kubernetes.io/agent": ""}},
+            "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+                       "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}
+        try:
+            core.create_node(node)
+        except client.ApiException as exc:
+            if exc.status != 409:
+                raise
+        began = time.monotonic()
+        deadline = began + 120
+        ready = sa = False
+        while time.monotonic() < deadline and not (ready and sa):
+            conditions = core.read_node(NODE_NAME).status.conditions or []
+            ready = any(c.type == "Ready" and c.status == "True" for c in conditions)
+            sa = bool(core.list_namespaced_service_account("default").items)
+            if not (ready and sa):
+                time.sleep(0.5)
+        api_client.close()
+        if not ready:
+            raise TimeoutError(f"node {NODE_NAME} not Ready after 120s (kwok log {self.log_path('kwok')})")
+        if not sa:
+            raise TimeoutError("no default ServiceAccount after 120s: the controller-manager does not work "
+                               f"(log {self.log_path('kube-controller-manager')})")
+        log(f"node {NODE_NAME}: Ready, default ServiceAccount present ({time.monotonic() - began:.1f}s)")
+
+    def stop(self) -> None:
+        """Stop our processes by PID, in reverse start order; the record survives for `down`."""
+        rec = self.record()
+        pids = rec.get("pids", {})
+        for component in reversed(COMPONENTS):
+            entry = pids.get(component)
+            if entry and not procs.stop(entry["pid"], entry["binary"]):
+                raise RuntimeError(f"{component} (pid {entry['pid']}) did not stop")
+        if pids:
+            rec["pids"] = {}
+            self._save(rec)
+
+    def rss(self) -> dict:
+        rec = self.record()
+        return {c: procs.rss_kib(e["pid"]) for c, e in rec.get("pids", {}).items() if procs.alive(e["pid"], e["binary"])}
