@@ -307,7 +307,9 @@ def sync_kubeconfig(module, path, content):
         with os.fdopen(fd, "w") as handle:
             handle.write(content)
         os.chmod(tmp, 0o600)
-        module.atomic_move(tmp, path)
+        # os.replace, not module.atomic_move: atomic_move gives a new file umask-based permissions,
+        # which would leave the client key world-readable; tmp is in the same directory, so this is atomic.
+        os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -3,7 +3,6 @@
 Listings are the recorded examples in tests/standins/listings (shapes from k3d's Go types).
 """
 import json
-import os
 import pathlib
 
 import pytest
@@ -133,7 +132,7 @@ def test_listing_rejects_non_listings(text):
 
 
 class FakeModule:
-    """Just what the door uses: run_command (scripted), no_log_values, get_bin_path, check_mode, atomic_move."""
+    """Just what the door uses: run_command (scripted), no_log_values, get_bin_path, check_mode."""
 
     def __init__(self, replies=(), check_mode=False):
         self.replies = list(replies)
@@ -147,10 +146,6 @@ class FakeModule:
 
     def get_bin_path(self, name):
         return None
-
-    @staticmethod
-    def atomic_move(src, dest):
-        os.replace(src, dest)
 
 
 def cli(module, tmp_path):
