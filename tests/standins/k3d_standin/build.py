@@ -214,7 +214,9 @@ def build_cluster(state, name, cfg):
         reg["portMappings"] = {"5000/tcp": [{"HostIp": registry.get("host") or "0.0.0.0",
                                              "HostPort": registry.get("hostPort") or free_host_port(state)}]}
         nodes.append(reg)
-    for node in nodes:
+    order = ("server", "agent", "loadbalancer", "registry")  # k3d starts servers, agents, then helpers
+    for node in sorted(nodes, key=lambda n: order.index(n["role"])):
+        node["created"] = created_now()
         node["IP"]["IP"] = next_ip(cluster, state)
     return cluster
 
