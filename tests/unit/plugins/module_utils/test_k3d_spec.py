@@ -30,6 +30,13 @@ def current_for(desired, **changes):
 EXAMPLE = dict(agents=2, ports=[{"port": "8080:80", "node_filters": ["loadbalancer"]}])
 
 
+def example(**changes):
+    """EXAMPLE's params with ``changes`` applied."""
+    params = dict(EXAMPLE)
+    params.update(changes)
+    return params
+
+
 # ---- validation ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["demo", "argo-demo", "a", "a.b-c", "x" * 32, "0demo"])
@@ -53,8 +60,8 @@ COUNTS = {"server": 3, "agent": 2, "loadbalancer": 1}
 @pytest.mark.parametrize("text, selected", [
     ("server:0", {("server", 0)}), ("servers:0,2", {("server", 0), ("server", 2)}), ("agent:*", {("agent", 0), ("agent", 1)}),
     ("server:1-", {("server", 1), ("server", 2)}), ("server:-1", {("server", 0), ("server", 1)}),
-    ("loadbalancer", {("loadbalancer", 0)}), ("all", {("server", 0), ("server", 1), ("server", 2), ("agent", 0),
-                                                     ("agent", 1), ("loadbalancer", 0)}),
+    ("loadbalancer", {("loadbalancer", 0)}),
+    ("all", {("server", 0), ("server", 1), ("server", 2), ("agent", 0), ("agent", 1), ("loadbalancer", 0)}),
 ])
 def test_node_filters(text, selected):
     assert m.select_nodes(text, "opt", COUNTS) == selected
@@ -63,7 +70,8 @@ def test_node_filters(text, selected):
 @pytest.mark.parametrize("text, counts, words", [
     ("server", COUNTS, "needs a subset"), ("agents", COUNTS, "needs a subset"), ("server:3", COUNTS, "out of range"),
     ("agent:1-5", COUNTS, "out of bounds"), ("node:0", COUNTS, "not a k3d node filter"), ("server:0:direct", COUNTS, "suffix"),
-    ("loadbalancer", {"server": 1, "agent": 0, "loadbalancer": 0}, "disabled"), ("server:a", COUNTS, "suffix ':a'"), ("server:0,x", COUNTS, "not a k3d node filter"),
+    ("loadbalancer", {"server": 1, "agent": 0, "loadbalancer": 0}, "disabled"), ("server:a", COUNTS, "suffix ':a'"),
+    ("server:0,x", COUNTS, "not a k3d node filter"),
 ])
 def test_bad_node_filters(text, counts, words):
     with pytest.raises(m.SpecError) as err:
@@ -228,9 +236,9 @@ def test_matching_cluster_needs_nothing():
 def test_scale_agents_up_and_down():
     desired = spec(**EXAMPLE)
     current = current_for(desired)
-    up = m.plan(spec(**dict(EXAMPLE, agents=4)), current, "present")
+    up = m.plan(spec(**example(agents=4)), current, "present")
     assert up == [{"action": "node_create", "role": "agent", "count": 2, "basename": "demo-agent-2"}]
-    down = m.plan(spec(**dict(EXAMPLE, agents=1)), current, "present")
+    down = m.plan(spec(**example(agents=1)), current, "present")
     # the newest agent goes first (agent-1 was created after agent-0)
     assert down == [{"action": "node_delete", "role": "agent", "nodes": ["k3d-demo-agent-1"]}]
 
@@ -240,16 +248,16 @@ def test_new_node_names_do_not_collide():
     current = current_for(desired)
     current["nodes"].append(dict(current["nodes"][0], name="k3d-demo-agent-3-0", created="2030-01-01T00:00:00Z"))
     current["agents"] = 3
-    (action,) = m.plan(spec(**dict(EXAMPLE, agents=5)), current, "present")
+    (action,) = m.plan(spec(**example(agents=5)), current, "present")
     assert action["basename"] == "demo-agent-4" and action["count"] == 2
 
 
 def test_servers_scale_in_place_only_with_embedded_etcd():
     one = spec(**EXAMPLE)
     with pytest.raises(m.DriftError) as err:
-        m.plan(spec(**dict(EXAMPLE, servers=3)), current_for(one), "present")
+        m.plan(spec(**example(servers=3)), current_for(one), "present")
     assert err.value.differences[0]["option"] == "servers"
-    three = spec(**dict(EXAMPLE, servers=3))
+    three = spec(**example(servers=3))
     current = current_for(three, servers=3)
     current["nodes"] += [
         {"name": "k3d-demo-server-1", "role": "server", "created": "2026-06-10T09:12:40Z", "server_init": False},
@@ -257,7 +265,7 @@ def test_servers_scale_in_place_only_with_embedded_etcd():
     for node in current["nodes"]:
         if node["name"] == "k3d-demo-server-0":
             node["server_init"] = True
-    assert m.plan(spec(**dict(EXAMPLE, servers=1)), current, "present") == [
+    assert m.plan(spec(**example(servers=1)), current, "present") == [
         {"action": "node_delete", "role": "server", "nodes": ["k3d-demo-server-2", "k3d-demo-server-1"]}]
 
 
@@ -287,7 +295,7 @@ def test_ports_are_diffed_not_re_added():
 def test_immutable_drift_fails_with_the_difference_or_recreates(params, option):
     desired = spec(**EXAMPLE)
     current = current_for(desired)
-    changed = spec(**dict(EXAMPLE, **params))
+    changed = spec(**example(**params))
     with pytest.raises(m.DriftError) as err:
         m.plan(changed, current, "present")
     assert [d["option"] for d in err.value.differences] == [option]
@@ -297,7 +305,7 @@ def test_immutable_drift_fails_with_the_difference_or_recreates(params, option):
 
 
 def test_token_drift_never_shows_tokens():
-    desired = spec(**dict(EXAMPLE, token="NewSecretToken"))
+    desired = spec(**example(token="NewSecretToken"))
     current = current_for(desired)
     with pytest.raises(m.DriftError) as err:
         m.plan(desired, current, "present", current_token="PbgTHDxZWLxGoXeEkpwr")
@@ -308,7 +316,7 @@ def test_token_drift_never_shows_tokens():
 
 
 def test_cluster_not_created_by_us_is_compared_on_what_the_listing_shows():
-    desired = spec(**dict(EXAMPLE, image="rancher/k3s:v1.33.0-k3s1"))
+    desired = spec(**example(image="rancher/k3s:v1.33.0-k3s1"))
     current = current_for(desired, spec=None)
     assert m.plan(desired, current, "present") == []
 
@@ -326,7 +334,7 @@ def test_start_stop_from_the_listing():
 
 def test_changes_on_a_stopped_cluster_need_state_started():
     desired = spec(**EXAMPLE)
-    more = spec(**dict(EXAMPLE, agents=3))
+    more = spec(**example(agents=3))
     with pytest.raises(m.SpecError, match="use state: started"):
         m.plan(more, current_for(desired, state="stopped"), "present")
     assert [a["action"] for a in m.plan(more, current_for(desired, state="stopped"), "started")] == ["start", "node_create"]
@@ -338,7 +346,7 @@ def test_diff_views():
     before = m.comparable(current)
     assert before == {"state": "running", "servers": 1, "agents": 2, "load_balancer": True, "ports": ["8080:80/tcp"],
                       "network": "k3d-demo", "api_port": 6550, "spec": m.fingerprint(desired)}
-    more = spec(**dict(EXAMPLE, agents=3))
+    more = spec(**example(agents=3))
     after = m.predict(more, current, m.plan(more, current, "stopped"), "stopped")
     assert after == dict(before, agents=3, state="stopped")
     created = m.predict(desired, None, [{"action": "create"}], "present")
