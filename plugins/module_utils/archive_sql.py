@@ -199,8 +199,9 @@ def stats_query(scope, filters, group_by):
     """Count and duration avg/p50/p95/max (seconds) per group, groups in ascending order."""
     key, join, join_params = group_expression(group_by)
     condition, params = where(scope, filters)
-    query = ("SELECT s.key, count(*), avg(s.d), percentile_cont(0.5) WITHIN GROUP (ORDER BY s.d), "
-             "percentile_cont(0.95) WITHIN GROUP (ORDER BY s.d), max(s.d) FROM ("
+    # One percentile_cont over an array of fractions: one sort per group instead of one per percentile.
+    query = ("SELECT s.key, count(*), avg(s.d), percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY s.d), "
+             "max(s.d) FROM ("
              "SELECT %s AS key, %s AS d FROM argo_archived_workflows w %s WHERE %s"
              ") s GROUP BY s.key ORDER BY s.key" % (key, _DURATION, join, condition))
     return query, join_params + params
@@ -213,7 +214,7 @@ def row_to_stat(row, group_by):
     elif group_by == "hour" and key is not None:
         key = iso(key)
     return dict(key=key, count=row[1], duration_seconds=dict(
-        avg=round(row[2], 3), p50=round(row[3], 3), p95=round(row[4], 3), max=round(row[5], 3)))
+        avg=round(row[2], 3), p50=round(row[3][0], 3), p95=round(row[3][1], 3), max=round(row[4], 3)))
 
 
 def count_query(scope, filters):

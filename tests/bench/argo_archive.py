@@ -1,19 +1,16 @@
 """Argo's archive for tests and the benchmark: schema from Argo's own migrations, rows as Argo writes them.
 
-Schema: Argo's migrations run by Argo itself, never a copy of its DDL. `hack/db migrate` of v4.0.5
-panics ("logger not found in context": its cobra command context carries no logger), so when the
-tool fails we start the real workflow-controller from the local control plane against the database;
-it migrates at start-up, before it reports healthy.
-
-Rows: ``archive_workflow`` issues exactly the statements of ArchiveWorkflow in
-persist/sqldb/workflow_archive.go (delete + insert by uid, labels deleted and re-inserted, all in one
-transaction, NUL escapes replaced by ARGO_POSTGRES_NULL_REPLACEMENT). ``generate`` is the bulk
-equivalent of `hack/db fake-archived-workflows` (which panics the same way): the same workflow template
-and the same randomisation (name of 10-30 characters, time-based uid, phase, start in 2023, 5-300 s
-duration, phase label, archiving-status label ``Persisted``), done server-side in batches.
+- Schema: Argo's migrations (persist/sqldb/migrate.go) run by Argo's own code through the ``db`` tool the
+  control plane builds (tests/controlplane/argodb: Argo's hack/db command line with a logger in the
+  context, as hack/db itself panics at v4.0.5), never a copy of Argo's DDL.
+- Rows: ``fake_archived`` writes through Argo's real ArchiveWorkflow (`db fake-archived-workflows`);
+  ``archive_workflow`` repeats ArchiveWorkflow's statements for rows a test needs exactly (ties, NUL
+  characters, labels); ``generate`` is the bulk equivalent for the benchmark: it copies a workflow Argo
+  itself wrote and applies fake-archived-workflows' randomisation server-side, in batches.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -21,10 +18,8 @@ import sys
 import uuid
 
 import psycopg
-import yaml
 from psycopg import sql
 
-CONTROLPLANE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "controlplane")
 NULL_REPLACEMENT = "ARGO_POSTGRES_NULL_REPLACEMENT"
 PHASE_LABEL = "workflows.argoproj.io/phase"
 ARCHIVING_STATUS_LABEL = "workflows.argoproj.io/workflow-archiving-status"
@@ -32,15 +27,53 @@ TEMPLATE = "workflow/controller/testdata/dag-exhausted-retries-xfail.yaml"  # ha
 TEMPLATE_DB = "argoops_archive_template"
 
 
-def argo_source_dir(version: str) -> str:
+def template_file(version: str) -> str:
+    """hack/db's default workflow in Argo's module in the Go module cache."""
     gomodcache = os.environ.get("GOMODCACHE") or os.path.join(os.path.expanduser("~"), "go", "pkg", "mod")
-    return os.path.join(gomodcache, "github.com", "argoproj", "argo-workflows", f"v4@{version}")
+    return os.path.join(gomodcache, "github.com", "argoproj", "argo-workflows", f"v4@{version}", TEMPLATE)
 
 
-def load_template(version: str) -> dict:
-    """hack/db's default workflow, read from Argo's module in the Go module cache."""
-    with open(os.path.join(argo_source_dir(version), TEMPLATE), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+def _db_tool(db_tool: str, url: str, *args: str) -> str:
+    result = subprocess.run([db_tool, "--dsn", url, *args], capture_output=True, text=True, check=False,
+                            timeout=3600)
+    if result.returncode != 0:
+        raise RuntimeError(f"{os.path.basename(db_tool)} {args[0]} failed ({result.returncode}): "
+                           f"{(result.stdout + result.stderr)[-600:]}")
+    return result.stdout
+
+
+def migrate(db_tool: str, pg_info, dbname: str) -> int:
+    """Argo's schema migrations on ``dbname``; returns the schema_history version they leave."""
+    _db_tool(db_tool, pg_info.url(dbname), "migrate")
+    with psycopg.connect(pg_info.dsn(dbname)) as conn:
+        return schema_version(conn)
+
+
+def fake_archived(db_tool: str, pg_info, dbname: str, rows: int, seed: int, version: str,
+                  namespaces=("argo",), clusters=("default",)) -> None:
+    """`db fake-archived-workflows`: rows written by Argo's ArchiveWorkflow (uniform phases, started within
+    the last 365 days, names fake-<hex>-<n>, phase + archiving-status labels)."""
+    args = ["fake-archived-workflows", "--template", "@" + template_file(version), "--rows", str(rows),
+            "--seed", str(seed)]
+    for namespace in namespaces:
+        args += ["-n", namespace]
+    for cluster in clusters:
+        args += ["-c", cluster]
+    _db_tool(db_tool, pg_info.url(dbname), *args)
+
+
+def argo_template(conn) -> dict:
+    """A workflow exactly as Argo marshalled and stored it (the copy source for new rows)."""
+    row = conn.execute("SELECT workflow FROM argo_archived_workflows ORDER BY clustername, uid LIMIT 1").fetchone()
+    if row is None:
+        raise RuntimeError("no archived workflow to copy; run fake_archived first")
+    return row[0]
+
+
+def schema_version(conn):
+    if conn.execute("SELECT to_regclass('public.schema_history')").fetchone()[0] is None:
+        return None
+    return conn.execute("SELECT max(schema_version) FROM schema_history").fetchone()[0]
 
 
 def rfc3339(moment) -> str:
@@ -49,7 +82,7 @@ def rfc3339(moment) -> str:
 
 def argo_workflow(template: dict, name: str, namespace: str, phase: str, started, finished,
                   labels: dict | None = None, uid: str | None = None, message: str | None = None) -> dict:
-    """A copy of ``template`` randomised the way hack/db's randomizeWorkflow does it."""
+    """A copy of ``template`` randomised the way fake-archived-workflows does it, with chosen values."""
     wf = json.loads(json.dumps(template))
     wf["metadata"].update(name=name, namespace=namespace, uid=uid or str(uuid.uuid1()))
     wf["metadata"]["labels"] = dict(labels or {}, **{PHASE_LABEL: phase})
@@ -59,10 +92,9 @@ def argo_workflow(template: dict, name: str, namespace: str, phase: str, started
     return wf
 
 
-def archive_workflow(conn, wf: dict, cluster_name: str = "default", instance_id: str = "") -> None:
-    """ArchiveWorkflow (persist/sqldb/workflow_archive.go), statement for statement, one transaction."""
-    import datetime  # pylint: disable=import-outside-toplevel
-
+def archive_workflow(conn, wf: dict, cluster_name: str = "default", instance_id: str = "") -> dict:
+    """ArchiveWorkflow (persist/sqldb/workflow_archive.go) statement for statement, in one transaction.
+    Returns the workflow as stored (with the archiving-status label Argo adds)."""
     def parse(text):
         return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
 
@@ -83,23 +115,24 @@ def archive_workflow(conn, wf: dict, cluster_name: str = "default", instance_id:
         for key, value in labels.items():
             conn.execute("INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value) "
                          "VALUES (%s, %s, %s, %s)", [cluster_name, meta["uid"], key, value])
+    return wf
 
 
-# One batch of fake-archived-workflows, server-side: the template is a parameter, each row gets hack/db's
-# randomisation. Phases are weighted (Succeeded/Failed/Error) instead of uniform so that deep pages exist
-# behind a phase-label filter. Go's uuid.NewUUID is a v1 uuid; gen_random_uuid() has the same text form.
+# One batch of fake-archived-workflows, server-side: the template (a workflow Argo stored) is a parameter
+# and each row gets the tool's randomisation. Phases are weighted (Succeeded/Failed/Error) instead of
+# uniform so that deep pages exist behind a phase-label filter. Go's uuid.NewUUID is a v1 uuid;
+# gen_random_uuid() has the same text form.
 _GENERATE = """
 WITH tpl AS MATERIALIZED (SELECT %(template)s::jsonb AS t),
 src AS (
   SELECT gen_random_uuid()::text AS uid,
-         translate(substr(md5(random()::text || i::text), 1, 10 + floor(random() * 21)::int),
-                   '0123456789abcdef', 'bcdfghjklmnpqrst') AS name,
+         'fake-' || substr(md5(random()::text || i::text), 1, 8) || '-' || i AS name,
          (%(namespaces)s::text[])[1 + floor(random() * %(namespace_count)s)::int] AS namespace,
          CASE WHEN r < %(succeeded)s THEN 'Succeeded' WHEN r < %(succeeded)s + %(failed)s THEN 'Failed'
               ELSE 'Error' END AS phase,
          %(start)s::timestamp + floor(random() * %(span)s) * interval '1 second' AS startedat,
-         (5 + floor(random() * 296))::int AS seconds
-  FROM (SELECT i, random() AS r FROM generate_series(1, %(rows)s) i) g
+         (5 + floor(random() * 300))::int AS seconds
+  FROM (SELECT i, random() AS r FROM generate_series(%(first)s, %(last)s) i) g
 ), ins AS (
   INSERT INTO argo_archived_workflows (clustername, instanceid, uid, name, namespace, phase, startedat, finishedat,
                                        creationtimestamp, workflow)
@@ -108,26 +141,23 @@ src AS (
          t
            || jsonb_build_object('metadata', (t -> 'metadata') || jsonb_build_object(
                 'name', name, 'namespace', namespace, 'uid', uid,
-                'labels', jsonb_build_object('workflows.argoproj.io/phase', phase,
-                                             'workflows.argoproj.io/workflow-archiving-status', 'Persisted')))
+                'labels', (t #> '{metadata,labels}') || jsonb_build_object('workflows.argoproj.io/phase', phase)))
            || jsonb_build_object('status', (t -> 'status') || jsonb_build_object(
                 'phase', phase,
                 'startedAt', to_char(startedat, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                 'finishedAt', to_char(startedat + seconds * interval '1 second', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))
   FROM src, tpl
-  RETURNING clustername, uid, phase
+  RETURNING clustername, uid, workflow #> '{metadata,labels}' AS labels
 )
 INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value)
-SELECT clustername, uid, 'workflows.argoproj.io/phase', phase FROM ins
-UNION ALL
-SELECT clustername, uid, 'workflows.argoproj.io/workflow-archiving-status', 'Persisted' FROM ins
+SELECT clustername, uid, l.key, l.value FROM ins, jsonb_each_text(ins.labels) l
 """
 
 
 def generate(conn, rows: int, template: dict, namespaces=("argo",), weights=(0.7, 0.2), start="2023-01-01",
              span_seconds=365 * 86400, cluster_name="default", instance_id="", batch=50000, seed=0.42,
              progress=None) -> None:
-    """Insert ``rows`` fake archived workflows in batches of ``batch`` rows (one transaction each)."""
+    """Insert ``rows`` copies of ``template`` in batches of ``batch`` rows (one transaction each)."""
     conn.execute("SELECT setseed(%s)", [seed])
     params = dict(namespaces=list(namespaces), namespace_count=len(namespaces), succeeded=weights[0],
                   failed=weights[1], start=start, span=span_seconds, cluster=cluster_name, instance=instance_id,
@@ -138,7 +168,7 @@ def generate(conn, rows: int, template: dict, namespaces=("argo",), weights=(0.7
         # planned against an empty table (sequential scans, quadratic time).
         size = min(batch if done else min(batch, 1000), rows - done)
         with conn.transaction():
-            conn.execute(_GENERATE, dict(params, rows=size))
+            conn.execute(_GENERATE, dict(params, first=done + 1, last=done + size))
         if not done:
             conn.execute("ANALYZE argo_archived_workflows")
             conn.execute("ANALYZE argo_archived_workflows_labels")
@@ -147,109 +177,52 @@ def generate(conn, rows: int, template: dict, namespaces=("argo",), weights=(0.7
             progress(done)
 
 
-def _tool_migrate(db_tool: str, url: str) -> tuple[bool, str]:
-    """`hack/db migrate`; (worked, tail of its output)."""
-    result = subprocess.run([db_tool, "migrate", "--dsn", url], capture_output=True, text=True, check=False,
-                            timeout=300)
-    return result.returncode == 0, (result.stdout + result.stderr)[-300:]
-
-
-def _controller_migrate(control_plane, start_controller, pg_info, dbname: str, timeout: float = 300.0) -> None:
-    """Let Argo's real workflow-controller migrate ``dbname``: a Secret and a persistence ConfigMap in a
-    fresh namespace, start, wait until healthy (migrations run before the informers start), stop."""
-    from kubernetes import client, config  # pylint: disable=import-outside-toplevel
-    if CONTROLPLANE not in sys.path:
-        sys.path.insert(0, CONTROLPLANE)
-    from cplane import kubeapi  # pylint: disable=import-outside-toplevel
-
-    namespace = kubeapi.create_namespace(control_plane.kubeconfig, prefix="argo-migrate")
-    api = client.CoreV1Api(config.new_client_from_config(config_file=control_plane.kubeconfig))
-    try:
-        api.create_namespaced_secret(namespace, client.V1Secret(
-            metadata=client.V1ObjectMeta(name="argo-archive-db"),
-            string_data={"username": pg_info.user, "password": pg_info.password}))
-        persistence = {
-            "archive": True,
-            "postgresql": {"host": pg_info.host, "port": pg_info.port, "database": dbname,
-                           "tableName": "argo_workflows",
-                           "userNameSecret": {"name": "argo-archive-db", "key": "username"},
-                           "passwordSecret": {"name": "argo-archive-db", "key": "password"}},
-        }
-        api.create_namespaced_config_map(namespace, client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(name="workflow-controller-configmap"),
-            data={"persistence": yaml.safe_dump(persistence)}))
-        handle = start_controller(namespace)
-        try:
-            handle.wait_ready(timeout)
-        finally:
-            handle.stop()
-    finally:
-        kubeapi.delete_namespace(control_plane.kubeconfig, namespace)
-
-
-def schema_version(conn):
-    if conn.execute("SELECT to_regclass('public.schema_history')").fetchone()[0] is None:
-        return None
-    return conn.execute("SELECT max(schema_version) FROM schema_history").fetchone()[0]
-
-
-def migrate(pg_info, dbname: str, db_tool: str | None, controller=None, log=print) -> str:
-    """Give the (existing, empty) database ``dbname`` Argo's schema by Argo's own migrations.
-
-    Tries `hack/db migrate` first; when it fails (v4.0.5 panics) calls ``controller()`` for
-    (control_plane, start_controller) and lets the real workflow-controller migrate. Returns which way.
-    """
-    if db_tool:
-        worked, output = _tool_migrate(db_tool, pg_info.url(dbname))
-        if worked:
-            return "hack/db migrate"
-        log(f"hack/db migrate failed, using the real workflow-controller instead: ...{output.strip()[-160:]}")
-    if controller is None:
-        raise RuntimeError("hack/db migrate failed and no control plane was offered to run the controller")
-    control_plane, start_controller = controller()
-    _controller_migrate(control_plane, start_controller, pg_info, dbname)
-    with psycopg.connect(pg_info.dsn(dbname)) as conn:
-        if schema_version(conn) is None:
-            raise RuntimeError(f"the workflow-controller became healthy but {dbname} has no schema_history")
-    return "workflow-controller"
-
-
-def template_database(pg_info, db_tool, controller=None, log=print) -> str:
-    """A database holding Argo's migrated, empty schema, made once per server (guarded by an advisory
-    lock, reused by later sessions); tests clone it with CREATE DATABASE ... TEMPLATE."""
+def template_database(pg_info, db_tool: str, log=print) -> str:
+    """A database holding Argo's migrated, empty schema, made once per server (guarded by an advisory lock
+    and reused by later sessions); tests clone it with CREATE DATABASE ... TEMPLATE."""
     with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:
         admin.execute("SELECT pg_advisory_lock(hashtext(%s))", [TEMPLATE_DB])
         try:
-            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [TEMPLATE_DB]).fetchone()
-            if exists:
-                with psycopg.connect(pg_info.dsn(TEMPLATE_DB)) as conn:
-                    if schema_version(conn) is not None:
-                        return TEMPLATE_DB
-                admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(TEMPLATE_DB)))
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [TEMPLATE_DB]).fetchone():
+                return TEMPLATE_DB
             building = TEMPLATE_DB + "_building"
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(building)))
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
-            how = migrate(pg_info, building, db_tool, controller, log)
+            version = migrate(db_tool, pg_info, building)
             admin.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(building),
                                                                            sql.Identifier(TEMPLATE_DB)))
-            admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                sql.Identifier(TEMPLATE_DB), sql.Literal(f"Argo schema made by {how}")))
-            log(f"{TEMPLATE_DB}: Argo's schema made by {how}")
+            log(f"{TEMPLATE_DB}: Argo's migrations applied, schema_history version {version}")
             return TEMPLATE_DB
         finally:
             admin.execute("SELECT pg_advisory_unlock(hashtext(%s))", [TEMPLATE_DB])
 
 
-def clone_database(pg_info, name: str, template: str) -> None:
-    """A fresh copy of ``template`` named ``name`` (an older one of that name is dropped)."""
+def archive_database(request, name: str) -> str:
+    """A fresh database ``name`` with Argo's migrated schema (a clone of the per-server template)."""
+    pg_info = request.getfixturevalue("postgres")
+    template = template_database(pg_info, request.getfixturevalue("argo_db_tool"),
+                                 log=lambda message: sys.stderr.write(f"[archive] {message}\n"))
     with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+    return name
 
 
 def drop_database(pg_info, name: str) -> None:
     with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def snapshot(conn):
+    """Every archived row with its labels, read plainly (the oracle tests compare module output with)."""
+    rows = conn.execute("SELECT clustername, instanceid, uid, name, namespace, phase, startedat, finishedat "
+                        "FROM argo_archived_workflows").fetchall()
+    labels = {}
+    for cluster, uid, key, value in conn.execute("SELECT clustername, uid, name, value "
+                                                 "FROM argo_archived_workflows_labels"):
+        labels.setdefault((cluster, uid), {})[key] = value
+    keys = ("clustername", "instanceid", "uid", "name", "namespace", "phase", "startedat", "finishedat")
+    return [dict(zip(keys, row), labels=labels.get((row[0], row[2]), {})) for row in rows]
 
 
 def run_module(module: str, args: dict, check: bool = False, diff: bool = False) -> dict:
@@ -269,35 +242,3 @@ def run_module(module: str, args: dict, check: bool = False, diff: bool = False)
     except (ValueError, KeyError, IndexError) as exc:
         raise AssertionError(f"no JSON result from {argv[:4]}: rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}") from exc
     return dict(result, stdout=proc.stdout, stderr=proc.stderr)
-
-
-def controller_from(request):
-    """Lazily get (control_plane, start_controller) from the integration fixtures, so the local cluster
-    only starts when `hack/db migrate` cannot make the schema."""
-    def factory():
-        control_plane = request.getfixturevalue("control_plane")
-        request.getfixturevalue("argo_crds")
-        return control_plane, request.getfixturevalue("argo_controller").start
-    return factory
-
-
-def archive_database(request, name: str) -> str:
-    """A fresh database ``name`` with Argo's migrated schema (cloned from the per-server template)."""
-    pg_info = request.getfixturevalue("postgres")
-    template = template_database(pg_info, request.getfixturevalue("argo_db_tool"), controller_from(request),
-                                 log=lambda message: sys.stderr.write(f"[archive] {message}\n"))
-    clone_database(pg_info, name, template)
-    return name
-
-
-def snapshot(conn, cluster_name=None):
-    """Every archived row with its labels, read plainly (the oracle tests compare module output with)."""
-    rows = conn.execute("SELECT clustername, instanceid, uid, name, namespace, phase, startedat, finishedat "
-                        "FROM argo_archived_workflows").fetchall()
-    labels = {}
-    for cluster, uid, key, value in conn.execute("SELECT clustername, uid, name, value "
-                                                 "FROM argo_archived_workflows_labels"):
-        labels.setdefault((cluster, uid), {})[key] = value
-    keys = ("clustername", "instanceid", "uid", "name", "namespace", "phase", "startedat", "finishedat")
-    return [dict(zip(keys, row), labels=labels.get((row[0], row[2]), {})) for row in rows
-            if cluster_name is None or row[0] == cluster_name]

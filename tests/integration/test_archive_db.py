@@ -2,6 +2,7 @@
 
 Outcomes are checked in the catalogs and by logging in as the role, not by trusting the module's result.
 """
+import datetime
 import os
 import secrets
 import sys
@@ -12,6 +13,7 @@ from psycopg import sql
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
 import argo_archive  # noqa: E402  pylint: disable=wrong-import-position
+from cplane import build  # noqa: E402  (tests/controlplane is on sys.path through conftest)
 
 DB, ROLE = "argoops_it_archive_db", "argoops_it_argo"
 PASSWORD = "pw-" + secrets.token_urlsafe(12)
@@ -122,19 +124,22 @@ def test_update_password(postgres, clean):
     assert archive_db(postgres, password=new)["changed"] is False
 
 
-def test_preflight_on_a_database_argo_migrated(request, postgres, admin, clean):
+def test_preflight_on_a_database_argo_migrated(request, postgres, argo_db_tool, admin, clean):
     argo_archive.archive_database(request, DB)
-    template = argo_archive.load_template("v4.0.5")
+    argo_archive.fake_archived(argo_db_tool, postgres, DB, 30, 3, build.ARGO_VERSION)
+    argo_archive.fake_archived(argo_db_tool, postgres, DB, 12, 4, build.ARGO_VERSION, clusters=("east",))
     with psycopg.connect(postgres.dsn(DB), autocommit=True) as conn:
-        argo_archive.generate(conn, 30, template, seed=0.3)
-        argo_archive.generate(conn, 12, template, cluster_name="east", instance_id="blue", seed=0.4)
+        wf = argo_archive.argo_workflow(argo_archive.argo_template(conn), "blue-1", "argo", "Failed",
+                                        datetime.datetime(2024, 1, 1), datetime.datetime(2024, 1, 1, 0, 1))
+        argo_archive.archive_workflow(conn, wf, cluster_name="east", instance_id="blue")
         version = argo_archive.schema_version(conn)
     result = archive_db(postgres, user=None, password=None, check=True)
     assert result["changed"] is False
     assert result["schema"]["schema_version"] == version and version > 60
     assert result["schema"]["archive_ready"] is True
     assert result["archived_workflows"] == [dict(cluster_name="default", instance_id="", count=30),
-                                            dict(cluster_name="east", instance_id="blue", count=12)]
+                                            dict(cluster_name="east", instance_id="", count=12),
+                                            dict(cluster_name="east", instance_id="blue", count=1)]
     assert result["role"] is None and result["privileges"] is None
 
 

@@ -135,7 +135,7 @@ def test_bad_tokens_are_refused_clearly(token):
 def test_stats_query(group_by, expression):
     sql, params = q.stats_query(SCOPE, q.NO_FILTERS, group_by)
     assert expression in sql
-    assert "percentile_cont(0.95) WITHIN GROUP (ORDER BY s.d)" in sql and "GROUP BY s.key" in sql
+    assert "percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY s.d)" in sql and "GROUP BY s.key" in sql
     if group_by.startswith("label:"):
         assert "LEFT JOIN argo_archived_workflows_labels g" in sql
         assert params[0] == "workflows.argoproj.io/phase"
@@ -152,7 +152,7 @@ def test_bad_group_by(group_by, words):
 
 
 def test_stat_rows_are_formatted():
-    row = (datetime.datetime(2024, 5, 1), 3, 10.12345, 9.0, 19.5, 20.0)
+    row = (datetime.datetime(2024, 5, 1), 3, 10.12345, [9.0, 19.5], 20.0)
     assert q.row_to_stat(row, "day") == dict(key="2024-05-01", count=3,
                                              duration_seconds=dict(avg=10.123, p50=9.0, p95=19.5, max=20.0))
     assert q.row_to_stat((datetime.datetime(2024, 5, 1, 7),) + row[1:], "hour")["key"] == "2024-05-01T07:00:00Z"
