@@ -362,8 +362,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d import (
     K3D_BINARY_SPEC, K3dCli, K3dError, cluster_token, remove_kubeconfig, sync_kubeconfig,
 )
+from ansible_collections.argoops.workflows.plugins.module_utils.k3d_drift import (
+    DriftError, comparable, describe, plan, predict,
+)
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import (
-    DriftError, SpecError, argument_spec, build_spec, comparable, describe, parse_label, plan, predict,
+    SpecError, argument_spec, build_spec, parse_label,
 )
 
 

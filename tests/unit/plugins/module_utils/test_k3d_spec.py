@@ -1,10 +1,12 @@
-"""The desired-cluster model: validation, the v1alpha5 config, the spec fingerprint, drift -> actions."""
+"""The desired-cluster model (k3d_spec: validation, the v1alpha5 config, the spec fingerprint) and what it
+means for an existing cluster (k3d_drift: drift -> actions)."""
 import copy
 import json
 import pathlib
 
 import pytest
 
+from ansible_collections.argoops.workflows.plugins.module_utils import k3d_drift as d
 from ansible_collections.argoops.workflows.plugins.module_utils import k3d_spec as m
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d import normalise_cluster, parse_listing
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_schema import schema_errors
@@ -220,25 +222,25 @@ def test_label_round_trip():
 
 def test_absent_cluster():
     desired = spec(**EXAMPLE)
-    assert m.plan(desired, None, "present") == [{"action": "create"}]
-    assert m.plan(desired, None, "started") == [{"action": "create"}]
-    assert m.plan(desired, None, "stopped") == [{"action": "create"}, {"action": "stop"}]
-    assert m.plan(desired, None, "absent") == []
+    assert d.plan(desired, None, "present") == [{"action": "create"}]
+    assert d.plan(desired, None, "started") == [{"action": "create"}]
+    assert d.plan(desired, None, "stopped") == [{"action": "create"}, {"action": "stop"}]
+    assert d.plan(desired, None, "absent") == []
 
 
 def test_matching_cluster_needs_nothing():
     desired = spec(**EXAMPLE)
-    assert m.plan(desired, current_for(desired), "present") == []
-    assert m.plan(desired, current_for(desired), "started") == []
-    assert m.plan(desired, current_for(desired), "absent") == [{"action": "delete"}]
+    assert d.plan(desired, current_for(desired), "present") == []
+    assert d.plan(desired, current_for(desired), "started") == []
+    assert d.plan(desired, current_for(desired), "absent") == [{"action": "delete"}]
 
 
 def test_scale_agents_up_and_down():
     desired = spec(**EXAMPLE)
     current = current_for(desired)
-    up = m.plan(spec(**example(agents=4)), current, "present")
+    up = d.plan(spec(**example(agents=4)), current, "present")
     assert up == [{"action": "node_create", "role": "agent", "count": 2, "basename": "demo-agent-2"}]
-    down = m.plan(spec(**example(agents=1)), current, "present")
+    down = d.plan(spec(**example(agents=1)), current, "present")
     # the newest agent goes first (agent-1 was created after agent-0)
     assert down == [{"action": "node_delete", "role": "agent", "nodes": ["k3d-demo-agent-1"]}]
 
@@ -248,14 +250,14 @@ def test_new_node_names_do_not_collide():
     current = current_for(desired)
     current["nodes"].append(dict(current["nodes"][0], name="k3d-demo-agent-3-0", created="2030-01-01T00:00:00Z"))
     current["agents"] = 3
-    (action,) = m.plan(spec(**example(agents=5)), current, "present")
+    (action,) = d.plan(spec(**example(agents=5)), current, "present")
     assert action["basename"] == "demo-agent-4" and action["count"] == 2
 
 
 def test_servers_scale_in_place_only_with_embedded_etcd():
     one = spec(**EXAMPLE)
-    with pytest.raises(m.DriftError) as err:
-        m.plan(spec(**example(servers=3)), current_for(one), "present")
+    with pytest.raises(d.DriftError) as err:
+        d.plan(spec(**example(servers=3)), current_for(one), "present")
     assert err.value.differences[0]["option"] == "servers"
     three = spec(**example(servers=3))
     current = current_for(three, servers=3)
@@ -265,7 +267,7 @@ def test_servers_scale_in_place_only_with_embedded_etcd():
     for node in current["nodes"]:
         if node["name"] == "k3d-demo-server-0":
             node["server_init"] = True
-    assert m.plan(spec(**example(servers=1)), current, "present") == [
+    assert d.plan(spec(**example(servers=1)), current, "present") == [
         {"action": "node_delete", "role": "server", "nodes": ["k3d-demo-server-2", "k3d-demo-server-1"]}]
 
 
@@ -273,12 +275,12 @@ def test_ports_are_diffed_not_re_added():
     desired = spec(**EXAMPLE)
     current = current_for(desired)
     wanted = spec(agents=2, ports=[{"port": "2746:2746", "node_filters": ["loadbalancer"]}])
-    assert m.plan(wanted, current, "present") == [
+    assert d.plan(wanted, current, "present") == [
         {"action": "port_delete", "ports": ["8080:80/tcp"]}, {"action": "port_add", "ports": ["2746:2746/tcp"]}]
     both = spec(agents=2, ports=EXAMPLE["ports"] + [{"port": "2746:2746"}])
-    assert m.plan(both, current, "present") == [{"action": "port_add", "ports": ["2746:2746/tcp"]}]
+    assert d.plan(both, current, "present") == [{"action": "port_add", "ports": ["2746:2746/tcp"]}]
     duplicated = dict(current, ports=["8080:80/tcp", "8080:80/tcp"])
-    assert m.plan(desired, duplicated, "present") == [{"action": "port_delete", "ports": ["8080:80/tcp"]}]
+    assert d.plan(desired, duplicated, "present") == [{"action": "port_delete", "ports": ["8080:80/tcp"]}]
 
 
 @pytest.mark.parametrize("params, option", [
@@ -296,68 +298,68 @@ def test_immutable_drift_fails_with_the_difference_or_recreates(params, option):
     desired = spec(**EXAMPLE)
     current = current_for(desired)
     changed = spec(**example(**params))
-    with pytest.raises(m.DriftError) as err:
-        m.plan(changed, current, "present")
+    with pytest.raises(d.DriftError) as err:
+        d.plan(changed, current, "present")
     assert [d["option"] for d in err.value.differences] == [option]
     assert option in str(err.value) and "recreate: true" in str(err.value)
-    assert m.plan(changed, current, "present", recreate=True) == [{"action": "delete"}, {"action": "create"}]
-    assert m.plan(changed, current, "stopped", recreate=True)[-1] == {"action": "stop"}
+    assert d.plan(changed, current, "present", recreate=True) == [{"action": "delete"}, {"action": "create"}]
+    assert d.plan(changed, current, "stopped", recreate=True)[-1] == {"action": "stop"}
 
 
 def test_token_drift_never_shows_tokens():
     desired = spec(**example(token="NewSecretToken"))
     current = current_for(desired)
-    with pytest.raises(m.DriftError) as err:
-        m.plan(desired, current, "present", current_token="PbgTHDxZWLxGoXeEkpwr")
+    with pytest.raises(d.DriftError) as err:
+        d.plan(desired, current, "present", current_token="PbgTHDxZWLxGoXeEkpwr")
     assert err.value.differences[0]["option"] == "token"
     text = str(err.value) + json.dumps(err.value.differences)
     assert "NewSecretToken" not in text and "PbgTHDxZWLxGoXeEkpwr" not in text
-    assert m.plan(desired, current, "present", current_token="NewSecretToken") == []
+    assert d.plan(desired, current, "present", current_token="NewSecretToken") == []
 
 
 def test_cluster_not_created_by_us_is_compared_on_what_the_listing_shows():
     desired = spec(**example(image="rancher/k3s:v1.33.0-k3s1"))
     current = current_for(desired, spec=None)
-    assert m.plan(desired, current, "present") == []
+    assert d.plan(desired, current, "present") == []
 
 
 def test_start_stop_from_the_listing():
     desired = spec(**EXAMPLE)
     stopped = current_for(desired, state="stopped")
-    assert m.plan(desired, stopped, "started") == [{"action": "start"}]
-    assert m.plan(desired, stopped, "stopped") == []
-    assert m.plan(desired, stopped, "present") == []
-    assert m.plan(desired, current_for(desired), "stopped") == [{"action": "stop"}]
-    assert m.plan(desired, current_for(desired, state="partial"), "stopped") == [{"action": "stop"}]
-    assert m.plan(desired, current_for(desired, state="partial"), "started") == [{"action": "start"}]
+    assert d.plan(desired, stopped, "started") == [{"action": "start"}]
+    assert d.plan(desired, stopped, "stopped") == []
+    assert d.plan(desired, stopped, "present") == []
+    assert d.plan(desired, current_for(desired), "stopped") == [{"action": "stop"}]
+    assert d.plan(desired, current_for(desired, state="partial"), "stopped") == [{"action": "stop"}]
+    assert d.plan(desired, current_for(desired, state="partial"), "started") == [{"action": "start"}]
 
 
 def test_changes_on_a_stopped_cluster_need_state_started():
     desired = spec(**EXAMPLE)
     more = spec(**example(agents=3))
     with pytest.raises(m.SpecError, match="use state: started"):
-        m.plan(more, current_for(desired, state="stopped"), "present")
-    assert [a["action"] for a in m.plan(more, current_for(desired, state="stopped"), "started")] == ["start", "node_create"]
+        d.plan(more, current_for(desired, state="stopped"), "present")
+    assert [a["action"] for a in d.plan(more, current_for(desired, state="stopped"), "started")] == ["start", "node_create"]
 
 
 def test_diff_views():
     desired = spec(**EXAMPLE)
     current = current_for(desired)
-    before = m.comparable(current)
+    before = d.comparable(current)
     assert before == {"state": "running", "servers": 1, "agents": 2, "load_balancer": True, "ports": ["8080:80/tcp"],
                       "network": "k3d-demo", "api_port": 6550, "spec": m.fingerprint(desired)}
     more = spec(**example(agents=3))
-    after = m.predict(more, current, m.plan(more, current, "stopped"), "stopped")
+    after = d.predict(more, current, d.plan(more, current, "stopped"), "stopped")
     assert after == dict(before, agents=3, state="stopped")
-    created = m.predict(desired, None, [{"action": "create"}], "present")
+    created = d.predict(desired, None, [{"action": "create"}], "present")
     assert created["state"] == "running" and created["api_port"] == "(chosen by k3d)"
-    assert m.comparable(None) == m.predict(desired, current, [{"action": "delete"}], "absent") == {"state": "absent"}
+    assert d.comparable(None) == d.predict(desired, current, [{"action": "delete"}], "absent") == {"state": "absent"}
 
 
 def test_describe():
-    assert m.describe({"action": "create"}, "demo") == "create cluster demo"
-    assert "add 2 agent node(s)" in m.describe({"action": "node_create", "role": "agent", "count": 2, "basename": "b"}, "demo")
-    assert m.describe({"action": "port_add", "ports": ["1:1/tcp"]}, "demo") == "add load balancer port(s) 1:1/tcp"
+    assert d.describe({"action": "create"}, "demo") == "create cluster demo"
+    assert "add 2 agent node(s)" in d.describe({"action": "node_create", "role": "agent", "count": 2, "basename": "b"}, "demo")
+    assert d.describe({"action": "port_add", "ports": ["1:1/tcp"]}, "demo") == "add load balancer port(s) 1:1/tcp"
 
 
 def test_with_defaults_fills_sub_options():
