@@ -40,7 +40,8 @@ Filters = namedtuple("Filters", "namespaces name name_match phases labels "
                                 "started_after started_before finished_after finished_before")
 NO_FILTERS = Filters((), None, "exact", (), (), None, None, None, None)
 
-_DURATION = "EXTRACT(EPOCH FROM (w.finishedat - w.startedat))::float8"
+# date_part returns float8; EXTRACT returns numeric since PostgreSQL 14, several times slower over 1M rows.
+_DURATION = "date_part('epoch', w.finishedat - w.startedat)"
 _LABEL_MATCH = ("SELECT 1 FROM argo_archived_workflows_labels l "
                 "WHERE l.clustername = w.clustername AND l.uid = w.uid AND l.name = %s")
 _ROW_COLUMNS = ("w.uid, w.name, w.namespace, w.phase, w.startedat, w.finishedat, "
