@@ -132,7 +132,7 @@ src AS (
               ELSE 'Error' END AS phase,
          %(start)s::timestamp + floor(random() * %(span)s) * interval '1 second' AS startedat,
          (5 + floor(random() * 300))::int AS seconds
-  FROM (SELECT i, random() AS r FROM generate_series(%(first)s, %(last)s) i) g
+  FROM (SELECT i, random() AS r FROM generate_series(%(first)s::int, %(last)s::int) i) g
 ), ins AS (
   INSERT INTO argo_archived_workflows (clustername, instanceid, uid, name, namespace, phase, startedat, finishedat,
                                        creationtimestamp, workflow)
