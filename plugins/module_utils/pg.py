@@ -18,6 +18,7 @@ __metaclass__ = type
 import base64
 import hashlib
 import hmac
+import os
 
 try:
     import psycopg
@@ -156,6 +157,29 @@ def run(conn, query, params=None, doing="query"):
         if not conn.autocommit and not conn.closed:
             conn.rollback()
         raise PgError(explain_error(exc, getattr(conn, "argoops_target", {}), doing))
+
+
+def login_check(params, user, password, dbname):
+    """Does ``password`` log ``user`` in? True/False, or None when this server does not check passwords
+    for the connection (a random wrong one gets in too, e.g. ``trust`` in pg_hba.conf) or the attempt
+    fails for another reason. Used when the stored password cannot be read (login_user not superuser)."""
+    def attempt(secret):
+        probe = dict(params, login_user=user, login_password=secret,
+                     connect_params=dict((k, v) for k, v in (params.get("connect_params") or {}).items()
+                                         if k not in ("user", "password")))
+        try:
+            connect(probe, dbname=dbname, autocommit=True).close()
+            return True
+        except PgError as exc:
+            text = str(exc).lower()
+            if "password authentication failed" in text:
+                return False
+            # refused after authenticating: the password was right
+            return True if "permission denied for database" in text or "not permitted to log in" in text else None
+    given = attempt(password)
+    if given is None or attempt(base64.b32encode(os.urandom(15)).decode("ascii")) is not False:
+        return None
+    return given
 
 
 def server_info(conn):

@@ -72,12 +72,17 @@ def effective_privileges(target_conn, database, role):
     return dict(connect=row[0], usage=row[1], create=row[2], sufficient=all(row))
 
 
-def read_state(admin_conn, connect_target, database, role, want_password_hash):
-    """Everything plan() compares, read from the catalogs (schema grants need the archive database)."""
+def read_state(admin_conn, connect_target, database, role, want_password_hash, login_check=None):
+    """Everything plan() compares, read from the catalogs (schema grants need the archive database).
+
+    When the stored password cannot be read, ``login_check()`` (pg.login_check bound to the role and the
+    wanted password) tells whether that password logs the role in."""
     actual = dict(database=read_database(admin_conn, database), role=None, database_grants=set(),
                   schema_grants=None)
     if role:
         actual["role"] = read_role(admin_conn, role, want_password_hash)
+        if actual["role"].get("password_hash") == PASSWORD_UNREADABLE and login_check:
+            actual["role"]["password_login"] = login_check()
         actual["database_grants"] = read_database_grants(admin_conn, database, role)
     if role and actual["database"]["exists"]:
         with connect_target() as target:
@@ -148,7 +153,7 @@ def plan(actual, desired):
         if not role["login"] or role["createdb"] or role["createrole"]:
             actions.append("set_role_attributes")
         if desired["password"] is not None and desired["update_password"] == "always" and \
-                _password_differs(role.get("password_hash"), desired["password"], role["name"]):
+                _password_differs(role, desired["password"]):
             actions.append("set_password")
     grants = actual["database_grants"] if role["exists"] else set()
     if DATABASE_PRIVILEGES - grants:
@@ -161,10 +166,10 @@ def plan(actual, desired):
     return actions
 
 
-def _password_differs(stored, password, role):
-    if stored == PASSWORD_UNREADABLE:
-        return True  # cannot compare: set it (the module warns)
-    return pg.password_matches(stored, password, role) is not True
+def _password_differs(role, password):
+    if role.get("password_hash") == PASSWORD_UNREADABLE:
+        return role.get("password_login") is not True  # undecidable: set it (the module warns)
+    return pg.password_matches(role.get("password_hash"), password, role["name"]) is not True
 
 
 def refuse_unsafe(actual, desired, login_user):

@@ -44,8 +44,10 @@ options:
     type: str
   update_password:
     description:
-      - V(always) sets O(password) when the stored one differs. Comparing needs a superuser O(login_user)
-        (to read C(pg_authid)); otherwise the password is set on every run and the module warns.
+      - V(always) sets O(password) when the stored one differs. A superuser O(login_user) compares it with
+        the verifier in C(pg_authid); otherwise the module logs in as O(user) with O(password) (and with a
+        wrong one, to make sure the server checks passwords). When that cannot tell, the password is set
+        and the module warns.
       - V(on_create) only sets the password when the role is created.
     type: str
     default: always
@@ -223,14 +225,17 @@ def main():
             server = pg.server_info(admin)
             pg.check_server(server)
             want_hash = params["password"] is not None and params["update_password"] == "always"
-            actual = pg_access.read_state(admin, connect_target, database, role, want_hash)
+            actual = pg_access.read_state(admin, connect_target, database, role, want_hash, lambda: pg.login_check(
+                params, role, params["password"], params["login_db"]))
             refusal = pg_access.refuse_unsafe(actual, params, params["login_user"])
             if refusal:
                 module.fail_json(msg=refusal)
             actions = pg_access.plan(actual, params)
-            if "set_password" in actions and actual["role"].get("password_hash") == pg_access.PASSWORD_UNREADABLE:
-                module.warn("login_user cannot read pg_authid, so the stored password of %r cannot be compared; "
-                            "it is set again (use update_password: on_create to avoid this)" % role)
+            if "set_password" in actions and actual["role"].get("password_hash") == pg_access.PASSWORD_UNREADABLE \
+                    and actual["role"].get("password_login") is None:
+                module.warn("login_user cannot read pg_authid and logging in as %r does not tell whether the password "
+                            "is right (the server does not check it here), so it is set again; use "
+                            "update_password: on_create to avoid this" % role)
             if actions and not module.check_mode:
                 pg_access.apply(admin, connect_target, actions, database, role, params["password"])
             result = dict(changed=bool(actions), actions=actions, server=server,

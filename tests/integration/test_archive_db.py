@@ -162,6 +162,29 @@ def test_drop_role_alone_keeps_the_database(postgres, admin, clean):
     assert result["database"]["exists"] is True
 
 
+def test_admin_without_superuser_decides_the_password_by_logging_in(postgres, admin, clean):
+    """Managed services give no superuser: pg_authid is unreadable, yet a second run must be unchanged."""
+    name, secret = "argoops_it_admin", "adm-" + secrets.token_urlsafe(12)
+    admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+    admin.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
+        sql.Identifier(name), sql.Literal(secret)))
+    try:
+        args = dict(login_user=name, login_password=secret)
+        first = archive_db(postgres, **args)
+        assert first["changed"] and first["privileges"]["sufficient"] and can_create_table_as_role(postgres)
+        again = archive_db(postgres, **args)
+        assert again["changed"] is False and not again.get("warnings")
+        new = "pw-" + secrets.token_urlsafe(12)
+        assert archive_db(postgres, password=new, check=True, **args)["actions"] == ["set_password"]
+        assert archive_db(postgres, password=new, **args)["actions"] == ["set_password"]
+        assert can_create_table_as_role(postgres, new)
+        assert secret not in again["stdout"]
+    finally:
+        argo_archive.drop_database(postgres, DB)
+        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(ROLE)))
+        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
 @pytest.mark.parametrize("args, message", [
     (dict(user=None, password=None, login_password="Wr0ng"), "authentication failed"),
     (dict(login_port=1), "the server is unreachable"),

@@ -41,6 +41,12 @@ def test_password_set_when_different_missing_or_unreadable(stored):
     assert pg_access.plan(actual(password_hash=stored), desired()) == ["set_password"]
 
 
+@pytest.mark.parametrize("login, expected", [(True, []), (False, ["set_password"]), (None, ["set_password"])])
+def test_unreadable_password_is_decided_by_logging_in(login, expected):
+    state = actual(password_hash=pg_access.PASSWORD_UNREADABLE, password_login=login)
+    assert pg_access.plan(state, desired()) == expected
+
+
 def test_no_password_given_leaves_it_alone():
     assert pg_access.plan(actual(password_hash=None), desired(password=None)) == []
 
