@@ -141,6 +141,7 @@ def start(state: str, kubeconfig: str, namespace: str, configmap: str = "workflo
                 start_new_session=True, pass_fds=(lock_fd,))
     finally:
         os.close(lock_fd)  # the controller now holds the slot
+    procs.settle(popen.pid)
     record = record_path(state, namespace)
     with open(record, "w", encoding="utf-8") as handle:
         json.dump({"pid": popen.pid, "namespace": namespace, "configmap": configmap, "log": log_file,

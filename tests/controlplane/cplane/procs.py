@@ -23,7 +23,17 @@ def start(argv: list[str], log_path: str, env: dict | None = None, pass_fds: tup
         proc = subprocess.Popen(  # pylint: disable=consider-using-with
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=full_env,
             cwd=cwd, start_new_session=True, pass_fds=pass_fds, close_fds=True)
+    settle(proc.pid)
     return proc.pid
+
+
+def settle(pid: int) -> None:
+    """Right after exec, /proc/PID/cmdline reads empty for a moment; wait that out so alive()
+    does not mistake a fresh process for a dead one."""
+    for _ in range(100):
+        if cmdline(pid) or is_zombie(pid):
+            return
+        time.sleep(0.01)
 
 
 def cmdline(pid: int) -> list[str]:
