@@ -11,6 +11,8 @@ cd "$repo"
 export PATH="$repo/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$repo/.build/collections}"
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-1}"
+# The playbooks target localhost only; no inventory is needed.
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 py="$repo/.venv/bin/python"
 start=$SECONDS
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
