@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import random
 import time
 
 try:
@@ -123,7 +124,7 @@ class Kube:
                     raise _explain(err, what + (" after %d attempts" % attempt if attempt > 1 else ""))
             except (HTTPError, OSError) as err:
                 raise _explain(err, what)
-            time.sleep(self.backoff * attempt)
+            time.sleep(self.backoff * attempt * random.uniform(0.5, 1.5))  # nosec - jitter, not crypto
         raise KubeError("%s: no attempt left" % what)  # pragma: no cover - the loop returns or raises
 
     def secret_keys(self, namespace, name):

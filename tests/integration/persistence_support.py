@@ -1,0 +1,95 @@
+"""Shared by the persistence_config integration and oracle tests: run the module the way Ansible does
+(``ansible localhost -m ...`` with the json callback, so argument parsing, check mode and diff mode are
+real) and talk to the local API server directly for setup and assertions."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import time
+
+import kubernetes
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODULE = "argoops.workflows.persistence_config"
+SECRET = "argo-postgres-config"
+CONFIGMAP = "workflow-controller-configmap"
+
+
+def run_module(kubeconfig: str, args: dict, check: bool = False, diff: bool = False) -> dict:
+    """The module's result as Ansible reports it, plus ``_seconds`` (wall time of the ansible command)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
+               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    ansible = os.path.join(REPO, ".venv", "bin", "ansible")
+    argv = [ansible, "localhost", "-m", MODULE, "-a", json.dumps(dict(args, kubeconfig=kubeconfig))]
+    argv += ["--check"] * check + ["--diff"] * diff
+    started = time.monotonic()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+    seconds = time.monotonic() - started
+    try:
+        result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    except (ValueError, KeyError, IndexError) as exc:
+        raise AssertionError(f"ansible gave no result (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from exc
+    result["_seconds"] = seconds
+    result["_output"] = proc.stdout + proc.stderr
+    return result
+
+
+def core(kubeconfig: str) -> kubernetes.client.CoreV1Api:
+    return kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(config_file=kubeconfig))
+
+
+def create_secret(api, namespace: str, data: dict, name: str = SECRET) -> None:
+    encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+    api.create_namespaced_secret(namespace, kubernetes.client.V1Secret(
+        metadata=kubernetes.client.V1ObjectMeta(name=name), data=encoded))
+
+
+def create_config_map(api, namespace: str, data: dict, name: str = CONFIGMAP, **meta):
+    return api.create_namespaced_config_map(namespace, kubernetes.client.V1ConfigMap(
+        metadata=kubernetes.client.V1ObjectMeta(name=name, **meta), data=data))
+
+
+def read_config_map(api, namespace: str, name: str = CONFIGMAP):
+    try:
+        return api.read_namespaced_config_map(name, namespace)
+    except kubernetes.client.rest.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def persistence_args(namespace: str, postgres, **extra) -> dict:
+    """The tutorial's settings (secrets referenced) pointed at the test PostgreSQL."""
+    args = {
+        "namespace": namespace, "archive": True, "archive_ttl": "7d", "node_status_offload": True,
+        "connection_pool": {"max_idle_conns": 100, "max_open_conns": 0, "conn_max_lifetime": "0s"},
+        "postgresql": {"host": postgres.host, "port": int(postgres.port), "database": postgres.dbname,
+                       "table_name": "argo_workflows",
+                       "username_secret": {"name": SECRET, "key": "username"},
+                       "password_secret": {"name": SECRET, "key": "password"}},
+        "retention_policy": {"completed": 10, "failed": 3, "errored": 3},
+    }
+    args.update(extra)
+    return args
+
+
+def warnings_of(result: dict) -> str:
+    return " ".join(w if isinstance(w, str) else json.dumps(w) for w in result.get("warnings", []))
+
+
+@pytest.fixture
+def api(control_plane):
+    """CoreV1Api on the local control plane (import this fixture into a test module)."""
+    return core(control_plane.kubeconfig)
+
+
+@pytest.fixture
+def ns(argo_namespace, api, control_plane):  # pylint: disable=redefined-outer-name
+    """A fresh Argo namespace holding the database Secret the tests' settings name."""
+    create_secret(api, argo_namespace, {"username": control_plane.postgres.user,
+                                        "password": control_plane.postgres.password})
+    return argo_namespace

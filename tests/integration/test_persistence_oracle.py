@@ -1,0 +1,214 @@
+"""Oracle: Argo's real workflow-controller judges the module's rules.
+
+1. The module's output makes the real controller start, migrate its schema and archive a pod-less
+   workflow into PostgreSQL.
+2. For each kind of input the module rejects, the same mistake written straight into the ConfigMap
+   makes the real controller exit (non-zero, with Argo's own error in its log).
+3. Two inputs the module rejects although the controller accepts them (the controller silently
+   ignores part of the configuration) are shown to be accepted, so the reason for rejecting them is
+   documented by a real run rather than assumed.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import kubernetes
+import psycopg
+import pytest
+
+from persistence_support import CONFIGMAP, SECRET, core, persistence_args, read_config_map, run_module
+# fixtures shared with the other persistence tests
+from persistence_support import api, ns  # noqa: F401  pylint: disable=unused-import
+
+READY_TIMEOUT, EXIT_TIMEOUT = 240.0, 120.0
+
+
+def say(message):
+    sys.stderr.write(f"[oracle] {message}\n")
+
+
+@pytest.fixture(scope="module")
+def archive_db(control_plane):
+    """A database of its own, so the schema the controller migrates is the one it created."""
+    name = f"argo_oracle_{os.getpid()}"
+    with psycopg.connect(control_plane.postgres.dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    yield name
+    with psycopg.connect(control_plane.postgres.dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def oracle_args(namespace, control_plane, database, postgresql_extra=None, **extra):
+    args = persistence_args(namespace, control_plane.postgres, argo_version=control_plane.argo_version, **extra)
+    args["postgresql"] = dict(args["postgresql"], database=database, **(postgresql_extra or {}))
+    return args
+
+
+def module_output(control_plane, ns, archive_db) -> dict:
+    """ConfigMap data as the module writes it for the tutorial's settings."""
+    result = run_module(control_plane.kubeconfig, oracle_args(ns, control_plane, archive_db))
+    assert result.get("failed") is not True, result["_output"]
+    return dict(read_config_map(core(control_plane.kubeconfig), ns).data)
+
+
+POD_LESS_WORKFLOW = {
+    "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+    "metadata": {"generateName": "oracle-", "labels": {"suite": "oracle"}},
+    "spec": {"entrypoint": "main", "templates": [
+        {"name": "main", "steps": [[{"name": "skipped", "template": "noop", "when": "false"}]]},
+        {"name": "noop", "container": {"image": "alpine:3", "command": ["true"]}}]},
+}
+
+
+def wait_archived(control_plane, ns, name, timeout=180.0) -> dict:
+    custom = kubernetes.client.CustomObjectsApi(kubernetes.config.new_client_from_config(
+        config_file=control_plane.kubeconfig))
+    deadline, workflow = time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
+        workflow = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", ns, "workflows", name)
+        labels = workflow["metadata"].get("labels", {})
+        if labels.get("workflows.argoproj.io/workflow-archiving-status") == "Archived":
+            return workflow
+        time.sleep(1)
+    raise AssertionError(f"workflow {name} not archived after {timeout:.0f}s: {workflow.get('status')}")
+
+
+def test_module_output_starts_migrates_and_archives(control_plane, argo_controller, ns, archive_db):
+    data = module_output(control_plane, ns, archive_db)
+    custom = kubernetes.client.CustomObjectsApi(kubernetes.config.new_client_from_config(
+        config_file=control_plane.kubeconfig))
+    started = time.monotonic()
+    with argo_controller.start(ns) as controller:
+        controller.wait_ready(READY_TIMEOUT)
+        ready = time.monotonic() - started
+        created = custom.create_namespaced_custom_object("argoproj.io", "v1alpha1", ns, "workflows", POD_LESS_WORKFLOW)
+        workflow = wait_archived(control_plane, ns, created["metadata"]["name"])
+        log = controller.log()
+    assert workflow["status"]["phase"] == "Succeeded"
+    assert "Workflow archiving is enabled" in log and "Node status offloading is enabled" in log
+    with psycopg.connect(control_plane.postgres.dsn(archive_db)) as conn:
+        schema = conn.execute("SELECT schema_version FROM schema_history").fetchall()
+        row = conn.execute("SELECT name, namespace, phase, clustername FROM argo_archived_workflows WHERE uid = %s",
+                           (workflow["metadata"]["uid"],)).fetchone()
+        offload = conn.execute("SELECT to_regclass('public.argo_workflows') IS NOT NULL").fetchone()[0]
+    assert row == (workflow["metadata"]["name"], ns, "Succeeded", "default")
+    assert len(schema) == 1 and offload
+    say(f"controller {control_plane.argo_version} ready in {ready:.1f}s with the module's ConfigMap "
+        f"({len(data['persistence'])} bytes of persistence); schema_history = {schema[0][0]}; "
+        f"workflow archived {time.monotonic() - started:.1f}s after start")
+
+
+def write_directly(api, ns, data):
+    """Bypass the module: what a hand edit of the ConfigMap would do."""
+    cm = api.read_namespaced_config_map(CONFIGMAP, ns)
+    cm.data = data
+    api.replace_namespaced_config_map(CONFIGMAP, ns, cm)
+
+
+def _replace(old, new):
+    return lambda data: dict(data, persistence=data["persistence"].replace(old, new, 1))
+
+
+def _append(text):
+    return lambda data: dict(data, persistence=data["persistence"] + text)
+
+
+# id: (module arguments the module must reject, message, the same mistake written directly, Argo's log line)
+FATAL = {
+    "ttl with two units": ({"archive_ttl": "1h30m"}, "archive_ttl: '1h30m' is not a TTL Argo accepts",
+                           _replace("archiveTTL: 7d", "archiveTTL: 1h30m"), "strconv.Atoi"),
+    "ttl as a bare number": ({"archive_ttl": "10"}, "archive_ttl: '10' is not a TTL Argo accepts",
+                             _replace("archiveTTL: 7d", "archiveTTL: 10"), "invalid TTL"),
+    "unknown key": ({"archive_ttl_days": 7}, "Unsupported parameters", _append("archiveTTLDays: 7\n"),
+                    'unknown field \\"archiveTTLDays\\"'),
+    "missing table name": ({"postgresql_extra": {"table_name": ""}}, "postgresql.table_name is required",
+                           _replace("  tableName: argo_workflows\n", ""), "TableName is empty"),
+    "v4.1-only key for a v4.0 controller": ({"connection_timeout_seconds": 5},
+                                            "connection_timeout_seconds needs Argo v4.1 or later",
+                                            _append("connectionTimeoutSeconds: 5\n"),
+                                            'unknown field \\"connectionTimeoutSeconds\\"'),
+    "label selector operator": (
+        {"archive_label_selector": {"match_expressions": [{"key": "a", "operator": "in", "values": ["x"]}]}},
+        "value of operator must be one of: In, NotIn, Exists, DoesNotExist",
+        _append("archiveLabelSelector:\n  matchExpressions:\n  - {key: a, operator: in, values: [x]}\n"),
+        "is not a valid label selector operator"),
+    "port as a string": ({"postgresql_extra": {"port": "not-a-port"}}, "argument 'port' is of type str found in 'postgresql'",
+                         lambda data: dict(data, persistence=_quote_port(data["persistence"])),
+                         "cannot unmarshal string into Go struct field"),
+    "missing secret key": ({"postgresql_extra": {"password_secret": {"name": SECRET, "key": "pass"}}},
+                           "has no key 'pass'", _replace("key: password", "key: pass"),
+                           "does not have the key 'pass'"),
+}
+
+
+def _quote_port(text):
+    port = next(line for line in text.splitlines() if line.startswith("  port: ")).split(": ")[1]
+    return text.replace("  port: %s\n" % port, "  port: '%s'\n" % port)
+
+
+@pytest.mark.parametrize("bad_args, message, edit, argo_error", list(FATAL.values()), ids=list(FATAL))
+def test_rejected_input_makes_the_real_controller_exit(control_plane, argo_controller, api, ns, archive_db,
+                                                       bad_args, message, edit, argo_error):
+    rejected = run_module(control_plane.kubeconfig, oracle_args(ns, control_plane, archive_db, **bad_args))
+    assert rejected["failed"] is True and message in rejected["msg"], rejected.get("msg")
+    assert read_config_map(api, ns) is None  # nothing written
+
+    write_directly(api, ns, edit(module_output(control_plane, ns, archive_db)))
+    with argo_controller.start(ns) as controller:
+        code = controller.wait_exit(EXIT_TIMEOUT)
+        log = controller.log()
+    assert code not in (None, 0), f"the controller did not exit:\n{log[-3000:]}"
+    assert argo_error in log, log[-3000:]
+    say(f"{argo_error!r}: controller exited with {code}")
+
+
+def test_config_key_next_to_other_keys_makes_the_controller_exit(control_plane, argo_controller, api, ns,
+                                                                 archive_db):
+    write_directly(api, ns, dict(module_output(control_plane, ns, archive_db), config="instanceID: x\n"))
+    rejected = run_module(control_plane.kubeconfig, oracle_args(ns, control_plane, archive_db))
+    assert rejected["failed"] is True and "Argo refuses" in rejected["msg"]
+    with argo_controller.start(ns) as controller:
+        code = controller.wait_exit(EXIT_TIMEOUT)
+        log = controller.log()
+    assert code not in (None, 0) and "you must only have one item" in log, log[-3000:]
+
+
+def test_bad_config_written_to_a_running_controller_stops_it(control_plane, argo_controller, api, ns, archive_db):
+    """Why the module refuses before writing: a running controller re-reads the ConfigMap and exits."""
+    good = module_output(control_plane, ns, archive_db)
+    with argo_controller.start(ns) as controller:
+        controller.wait_ready(READY_TIMEOUT)
+        write_directly(api, ns, FATAL["ttl with two units"][2](good))
+        code = controller.wait_exit(EXIT_TIMEOUT)
+        log = controller.log()
+    assert code not in (None, 0) and "strconv.Atoi" in log, log[-3000:]
+
+
+# id: (module arguments the module rejects, message, the same input written directly, evidence in Argo's log)
+ACCEPTED_BUT_MISLEADING = {
+    # v4.0.5 CreateDBSession: `if PostgreSQL != nil {...} else if MySQL != nil` -- MySQL silently ignored.
+    "both databases": ({"mysql": {"host": "mysql.invalid", "username_secret": {"name": SECRET, "key": "username"},
+                                  "password_secret": {"name": SECRET, "key": "password"}}},
+                       "Argo silently uses postgresql and ignores mysql",
+                       _append("mysql:\n  host: mysql.invalid\n  tableName: argo_workflows\n")),
+    # sslMode is only read with ssl: true; the connection is not what the user asked for.
+    "ssl mode without ssl": ({"postgresql_extra": {"ssl_mode": "verify-full"}},
+                             "postgresql.ssl_mode is ignored unless postgresql.ssl is true",
+                             _replace("  tableName:", "  sslMode: verify-full\n  tableName:")),
+}
+
+
+@pytest.mark.parametrize("bad_args, message, edit", list(ACCEPTED_BUT_MISLEADING.values()),
+                         ids=list(ACCEPTED_BUT_MISLEADING))
+def test_rejected_input_the_controller_silently_ignores(control_plane, argo_controller, api, ns, archive_db,
+                                                        bad_args, message, edit):
+    rejected = run_module(control_plane.kubeconfig, oracle_args(ns, control_plane, archive_db, **bad_args))
+    assert rejected["failed"] is True and message in rejected["msg"], rejected.get("msg")
+    write_directly(api, ns, edit(module_output(control_plane, ns, archive_db)))
+    with argo_controller.start(ns) as controller:
+        controller.wait_ready(READY_TIMEOUT)  # accepted: the ignored part has no effect at all
+        log = controller.log()
+    assert "Persistence Session created successfully" in log
