@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Argo's real workflow-controller against the local control plane: ``start|stop|logs``.
 
     argo_controller.py start --namespace NS [--configmap NAME] [--cluster-wide] [--no-wait]
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         return 1
     try:
         handle = argo.start(state, info.kubeconfig, args.namespace, configmap=args.configmap,
-                            namespaced=not args.cluster_wide, detach=True)
+                            namespaced=not args.cluster_wide)
         if not args.no_wait:
             handle.wait_ready(args.timeout)
             print(f"workflow-controller for {args.namespace}: healthy")

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The local test control plane: ``cluster.py up|env|down|status|build``.
 
     up        start PostgreSQL, etcd, kube-apiserver, controller-manager, scheduler, kwok + a Node

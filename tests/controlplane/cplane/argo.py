@@ -117,11 +117,9 @@ class ControllerHandle:
 
 def start(state: str, kubeconfig: str, namespace: str, configmap: str = "workflow-controller-configmap",
           env: dict | None = None, namespaced: bool = True, extra_args: list | None = None,
-          lock_timeout: float = 1800.0, detach: bool = False, log=print) -> ControllerHandle:
-    """Start the controller for ``namespace`` (waiting for the machine-wide slot).
-
-    ``detach`` (the CLI) leaves it running after this process exits; otherwise the caller owns it.
-    """
+          lock_timeout: float = 1800.0, log=print) -> ControllerHandle:
+    """Start the controller for ``namespace`` (waiting for the machine-wide slot). It runs in its
+    own session, so it outlives the caller (the CLI) unless stopped."""
     argo = build.ensure("argo", log)
     binary = argo.path("workflow-controller")
     log_file = log_path(state, namespace)
@@ -135,6 +133,7 @@ def start(state: str, kubeconfig: str, namespace: str, configmap: str = "workflo
             argv.append("--namespaced")
         argv += extra_args or []
         full_env = dict(os.environ, LEADER_ELECTION_DISABLE="true", **(env or {}))
+        paths.describe_holder(lock_fd, f"workflow-controller for namespace {namespace} (state {state}, log {log_file})")
         with open(log_file, "ab") as out:
             popen = subprocess.Popen(  # pylint: disable=consider-using-with
                 argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=full_env,
@@ -147,7 +146,7 @@ def start(state: str, kubeconfig: str, namespace: str, configmap: str = "workflo
         json.dump({"pid": popen.pid, "namespace": namespace, "configmap": configmap, "log": log_file,
                    "binary": binary}, handle)
     log(f"workflow-controller {build.ARGO_VERSION}: pid {popen.pid}, namespace {namespace}, log {log_file}")
-    return ControllerHandle(popen.pid, namespace, log_file, binary, None if detach else popen, record)
+    return ControllerHandle(popen.pid, namespace, log_file, binary, popen, record)
 
 
 def find(state: str, namespace: str) -> ControllerHandle | None:

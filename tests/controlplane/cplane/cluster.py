@@ -147,7 +147,7 @@ def print_status(state: str) -> int:
     rows = status(state)
     print(f"state: {state}")
     for name, row in rows.items():
-        health = "" if "healthy" not in row else (" healthy" if row["healthy"] else " UNHEALTHY")
+        health = "" if not row["running"] or "healthy" not in row else (" healthy" if row["healthy"] else " UNHEALTHY")
         state_word = "running" if row["running"] else "stopped"
         print(f"  {name:<34} {state_word}{health:<10} pid={row['pid']} port={row['port']} "
               f"rss={row['rss_kib'] / 1024:.0f}MiB")

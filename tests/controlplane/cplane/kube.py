@@ -160,46 +160,59 @@ class KubeCluster:
         for component in COMPONENTS[2:]:
             stem = os.path.basename(self._component_kubeconfig(component))[:-len(".kubeconfig")]
             self.pki.kubeconfig(stem, server, self._component_kubeconfig(component))
-        for component in COMPONENTS:
+        # etcd, then the apiserver, then its three clients together
+        for batch in (COMPONENTS[:1], COMPONENTS[1:2], COMPONENTS[2:]):
             began = time.monotonic()
-            binary = binaries[component].path()
-            pid = procs.start(self._argv(component, binary, rec), self.log_path(component))
-            rec["pids"][component] = {"pid": pid, "binary": binary}
+            for component in batch:
+                binary = binaries[component].path()
+                pid = procs.start(self._argv(component, binary, rec), self.log_path(component))
+                rec["pids"][component] = {"pid": pid, "binary": binary}
             self._save(rec)
-            self._wait(component, rec, 240 if component == "kube-apiserver" else 120)
-            log(f"{component}: healthy on 127.0.0.1:{ports[component]} (pid {pid}, {time.monotonic() - began:.1f}s)")
+            for component in batch:
+                self._wait(component, rec, 240 if component == "kube-apiserver" else 120)
+                log(f"{component}: healthy on 127.0.0.1:{ports[component]} "
+                    f"(pid {rec['pids'][component]['pid']}, {time.monotonic() - began:.1f}s)")
         self._ensure_node(log)
 
-    def _client(self):
-        from kubernetes import client, config  # pylint: disable=import-outside-toplevel
-        return client, config.new_client_from_config(config_file=self.kubeconfig)
+    def api(self, method: str, path: str, body: dict | None = None) -> tuple[int | None, dict]:
+        """One admin request to the apiserver (plain urllib: importing the kubernetes client costs
+        seconds, and the launcher needs three calls)."""
+        port = self.record()["ports"]["kube-apiserver"]
+        request = urllib.request.Request(f"https://127.0.0.1:{port}{path}", method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Content-Type": "application/json", "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10, context=self._ssl()) as response:  # nosec - loopback
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            return exc.code, {}
 
     def _ensure_node(self, log) -> None:
         """One fake Node for kwok; then wait until it is Ready and the default ServiceAccount exists
         (proof that the controller-manager works)."""
-        client, api_client = self._client()
-        core = client.CoreV1Api(api_client)
-        node = {"apiVersion": "v1", "kind": "Node", "metadata": {
-            "name": NODE_NAME, "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {"type": "kwok", "kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux",
-                       "kubernetes.io/arch": "amd64", "node-role.kubernetes.io/agent": ""}},
-            "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-                       "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}
-        try:
-            core.create_node(node)
-        except client.ApiException as exc:
-            if exc.status != 409:
-                raise
+        capacity = {"cpu": "32", "memory": "256Gi", "pods": "110"}
+        node = {
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {
+                "name": NODE_NAME,
+                "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                "labels": {"type": "kwok", "kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux",
+                           "kubernetes.io/arch": "amd64", "node-role.kubernetes.io/agent": ""},
+            },
+            "status": {"allocatable": capacity, "capacity": capacity},
+        }
+        status, _ = self.api("POST", "/api/v1/nodes", node)
+        if status not in (201, 409):
+            raise RuntimeError(f"creating node {NODE_NAME} failed with HTTP {status}")
         began = time.monotonic()
         deadline = began + 120
         ready = sa = False
         while time.monotonic() < deadline and not (ready and sa):
-            conditions = core.read_node(NODE_NAME).status.conditions or []
-            ready = any(c.type == "Ready" and c.status == "True" for c in conditions)
-            sa = bool(core.list_namespaced_service_account("default").items)
+            conditions = self.api("GET", f"/api/v1/nodes/{NODE_NAME}")[1].get("status", {}).get("conditions", [])
+            ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+            sa = bool(self.api("GET", "/api/v1/namespaces/default/serviceaccounts")[1].get("items"))
             if not (ready and sa):
-                time.sleep(0.5)
-        api_client.close()
+                time.sleep(0.3)
         if not ready:
             raise TimeoutError(f"node {NODE_NAME} not Ready after 120s (kwok log {self.log_path('kwok')})")
         if not sa:

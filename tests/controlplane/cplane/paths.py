@@ -51,16 +51,31 @@ def acquire_lock(path: str, timeout: float, what: str) -> int:
                 raise
         if time.monotonic() > deadline:
             os.close(fd)
-            raise TimeoutError(f"waited {timeout:.0f}s for the lock {path} ({what}); someone else holds it")
+            raise TimeoutError(f"waited {timeout:.0f}s for the lock {path} ({what}); held by: {_holder(path)}")
         if not announced:
-            print(f"waiting for the lock {path} ({what})", flush=True)
+            print(f"waiting for the lock {path} ({what}); held by: {_holder(path)}", flush=True)
             announced = True
         time.sleep(0.5)
+
+
+def _holder(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def describe_holder(fd: int, text: str) -> None:
+    """Say in the lock file who holds it, for the messages of those who wait."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, text.encode() + b"\n", 0)
 
 
 @contextlib.contextmanager
 def locked(name: str, timeout: float = 3600.0, what: str = ""):
     fd = acquire_lock(lock_path(name), timeout, what or name)
+    describe_holder(fd, f"pid {os.getpid()} ({what or name})")
     try:
         yield
     finally:

@@ -30,7 +30,7 @@ def start(argv: list[str], log_path: str, env: dict | None = None, pass_fds: tup
 def settle(pid: int) -> None:
     """Right after exec, /proc/PID/cmdline reads empty for a moment; wait that out so alive()
     does not mistake a fresh process for a dead one."""
-    for _ in range(100):
+    for _attempt in range(100):
         if cmdline(pid) or is_zombie(pid):
             return
         time.sleep(0.01)
@@ -92,7 +92,7 @@ def stop(pid: int | None, binary: str | None = None, timeout: float = 20.0) -> b
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return True
-    for _ in range(50):
+    for _attempt in range(50):
         reap(pid)
         if not alive(pid):
             return True
