@@ -201,7 +201,7 @@ class KubeCluster:
             },
             "status": {"allocatable": capacity, "capacity": capacity},
         }
-        status, _ = self.api("POST", "/api/v1/nodes", node)
+        status = self.api("POST", "/api/v1/nodes", node)[0]
         if status not in (201, 409):
             raise RuntimeError(f"creating node {NODE_NAME} failed with HTTP {status}")
         began = time.monotonic()
