@@ -1,12 +1,14 @@
-"""Oracle: Argo's real workflow-controller judges the module's rules.
+"""Oracle: Argo's real workflow-controller (v4.0.5) judges the module's rules.
 
 1. The module's output makes the real controller start, migrate its schema and archive a pod-less
    workflow into PostgreSQL.
 2. For each kind of input the module rejects, the same mistake written straight into the ConfigMap
-   makes the real controller exit (non-zero, with Argo's own error in its log).
-3. Two inputs the module rejects although the controller accepts them (the controller silently
-   ignores part of the configuration) are shown to be accepted, so the reason for rejecting them is
-   documented by a real run rather than assumed.
+   makes the real controller exit (non-zero, with Argo's own error in its log) -- at start-up, on a
+   live update, or (negative retention) when the first workflow finishes.
+3. Two inputs the module rejects although the controller accepts them (it silently ignores part of
+   the configuration) are shown to be accepted, so that reason is documented by a real run.
+4. The model's reading of an existing ConfigMap agrees with the controller (Go's case-insensitive
+   keys accepted; a number below ``postgresql`` and a null TTL fatal).
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import psycopg
 import pytest
 
 from persistence_support import CONFIGMAP, SECRET, core, persistence_args, read_config_map, run_module
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_config import parse_version
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import Current
 # fixtures shared with the other persistence tests
 from persistence_support import api, ns  # noqa: F401  pylint: disable=unused-import
 
@@ -212,3 +216,60 @@ def test_rejected_input_the_controller_silently_ignores(control_plane, argo_cont
         controller.wait_ready(READY_TIMEOUT)  # accepted: the ignored part has no effect at all
         log = controller.log()
     assert "Persistence Session created successfully" in log
+
+
+def test_negative_retention_crashes_the_controller_once_a_workflow_finishes(control_plane, argo_controller, api, ns,
+                                                                            archive_db):
+    """Argo parses ``completed: -1``, then its GC pops an empty heap (gc_controller.go runGC) and panics."""
+    rejected = run_module(control_plane.kubeconfig, oracle_args(
+        ns, control_plane, archive_db, retention_policy={"completed": -1, "failed": 3, "errored": 3}))
+    assert rejected["failed"] is True and "retention_policy.completed: -1 is out of range" in rejected["msg"]
+    write_directly(api, ns, dict(module_output(control_plane, ns, archive_db), retentionPolicy="completed: -1\n"))
+    custom = kubernetes.client.CustomObjectsApi(kubernetes.config.new_client_from_config(
+        config_file=control_plane.kubeconfig))
+    with argo_controller.start(ns) as controller:
+        controller.wait_ready(READY_TIMEOUT)  # the value itself is accepted...
+        custom.create_namespaced_custom_object("argoproj.io", "v1alpha1", ns, "workflows", POD_LESS_WORKFLOW)
+        code = controller.wait_exit(EXIT_TIMEOUT)  # ...until the first workflow finishes
+        log = controller.log()
+    assert code not in (None, 0), f"the controller did not exit:\n{log[-3000:]}"
+    assert "index out of range" in log, log[-3000:]
+    say(f"negative retention: controller exited with {code} after the first workflow finished")
+
+
+def _recase(data):
+    """Spellings Go's encoding/json accepts: a data key and field names in another case."""
+    text = data["persistence"].replace("nodeStatusOffLoad", "nodeStatusOffload").replace("userNameSecret",
+                                                                                         "usernameSecret")
+    return {"Persistence": text, "retentionPolicy": data["retentionPolicy"]}
+
+
+def _host_as_number(data):
+    lines = [line for line in data["persistence"].splitlines(True) if not line.startswith("  host:")]
+    at = lines.index("postgresql:\n") + 1
+    return dict(data, persistence="".join(lines[:at] + ["  host: 10\n"] + lines[at:]))
+
+
+# id: (edit of the module's output, does Argo accept it, evidence in Argo's log)
+READ_BACK = {
+    "keys in another case": (_recase, True, "Node status offloading is enabled"),
+    "number below postgresql": (_host_as_number, False, "cannot unmarshal number into Go struct field"),
+    "null archiveTTL": (_replace("archiveTTL: 7d", "archiveTTL:"), False, "invalid TTL"),
+}
+
+
+@pytest.mark.parametrize("edit, accepted, evidence", list(READ_BACK.values()), ids=list(READ_BACK))
+def test_reading_existing_config_agrees_with_the_controller(control_plane, argo_controller, api, ns, archive_db,
+                                                            edit, accepted, evidence):
+    """The model's reading of an existing ConfigMap (used to report problems and decide `changed`)."""
+    data = edit(module_output(control_plane, ns, archive_db))
+    current = Current(data, parse_version(control_plane.argo_version))
+    assert (current.problems["persistence"] == []) is accepted, current.problems
+    write_directly(api, ns, data)
+    with argo_controller.start(ns) as controller:
+        if accepted:
+            controller.wait_ready(READY_TIMEOUT)
+        else:
+            assert controller.wait_exit(EXIT_TIMEOUT) not in (None, 0)
+        log = controller.log()
+    assert evidence in log, log[-3000:]
