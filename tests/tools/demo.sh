@@ -19,10 +19,11 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 elapsed() { echo "$((SECONDS - start))s"; }
 
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && command -v k3d >/dev/null 2>&1; then
-  say "Docker and k3d answer: site.yml on a new k3d cluster"
-  ansible-playbook playbooks/site.yml -e argo_install_expose_ui=true
+  cluster=${K3D_CLUSTER_NAME:-argo-demo}
+  say "Docker and k3d answer: site.yml on a new k3d cluster ($cluster)"
+  ansible-playbook playbooks/site.yml -e k3d_cluster_name="$cluster" -e argo_install_expose_ui=true
   say "The archived workflows, read back from PostgreSQL inside the cluster"
-  kubectl --context "k3d-${K3D_CLUSTER_NAME:-argo}" -n argo exec statefulset/postgres -- \
+  kubectl --context "k3d-$cluster" -n argo exec statefulset/postgres -- \
     psql -U postgres -d argo -c \
     "SELECT name, namespace, phase, startedat, finishedat FROM argo_archived_workflows ORDER BY finishedat DESC LIMIT 5"
   say "Done in $(elapsed): Argo UI at https://localhost:2746 (client auth: paste \`kubectl create token ...\`);"
