@@ -31,14 +31,16 @@ from cplane import build, paths, postgres  # noqa: E402
 from ansible_collections.argoops.workflows.plugins.module_utils import archive_sql  # noqa: E402
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_selector import parse_selector  # noqa: E402
 
+BASE_DB = "argo_bench_base"  # the cached dataset; each run works on a copy (DB), so pruning costs no rebuild
 DB = "argo_bench"
-DATASET_VERSION = "argo-bench v2"  # bump when the generator changes, so cached datasets are rebuilt
+DATASET_VERSION = "argo-bench v3"  # bump when the generator changes, so cached datasets are rebuilt
 ARGO_WRITTEN = 2000  # rows written by Argo's own ArchiveWorkflow; the rest are copies of one of them
 NAMESPACES = ("argo", "team-a", "team-b", "team-c")
 DEPTHS = (0, 10000, 100000, 500000)
 PAGE = 100
 PHASE_FILTER = "workflows.argoproj.io/phase=Succeeded"
 SCOPE = archive_sql.Scope("default", "")
+PRUNE_SCOPE = archive_sql.Scope("bench-prune", "")  # a second controller's rows in the same archive, to prune
 
 # Argo's ListWorkflows for PostgreSQL (persist/sqldb/workflow_archive.go + selector.go +
 # archived_workflow_labels.go, v4.0.5) as upper/db renders it: a CTE that extracts metadata/status from
@@ -82,42 +84,62 @@ def bench_base() -> str:
     return base
 
 
-def dataset(pg_info, rows: int, fresh: bool) -> dict:
-    """The cached dataset, or a new one: Argo's migrations, ARGO_WRITTEN rows through Argo's own writer,
-    the rest copied from one of those by argo_archive.generate. Returns facts about it."""
-    marker = f"{DATASET_VERSION} rows={rows}"
+def dataset(pg_info, rows: int, prune_rows: int, fresh: bool) -> dict:
+    """The cached dataset, or a new one: Argo's migrations, ARGO_WRITTEN rows through Argo's own writer, the
+    rest of ``rows`` copied from one of those; plus 2 x ``prune_rows`` of cluster PRUNE_SCOPE that finished
+    in 2020 and in 2021, for the prune comparison. Returns facts about it."""
+    marker = f"{DATASET_VERSION} rows={rows} prune_rows={prune_rows}"
     with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:
         found = admin.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                              [DB]).fetchone()
+                              [BASE_DB]).fetchone()
         if found and found[0] and found[0].startswith(marker) and not fresh:
             log(f"reusing the cached dataset ({found[0]})")
             return dict(cached=True, note=found[0])
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BASE_DB)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BASE_DB)))
     db_tool = build.ensure("argo-db", log).path("db")
-    version = argo_archive.migrate(db_tool, pg_info, DB)
+    version = argo_archive.migrate(db_tool, pg_info, BASE_DB)
     began = time.monotonic()
-    argo_archive.fake_archived(db_tool, pg_info, DB, ARGO_WRITTEN, 7, build.ARGO_VERSION, namespaces=NAMESPACES)
+    argo_archive.fake_archived(db_tool, pg_info, BASE_DB, ARGO_WRITTEN, 7, build.ARGO_VERSION,
+                               namespaces=NAMESPACES)
     written_s = time.monotonic() - began
-    began = time.monotonic()
-    with psycopg.connect(pg_info.dsn(DB), autocommit=True) as conn:
-        year_ago = conn.execute("SELECT date_trunc('day', now() AT TIME ZONE 'UTC') - interval '365 days'").fetchone()[0]
-        argo_archive.generate(conn, rows - ARGO_WRITTEN, argo_archive.argo_template(conn), namespaces=NAMESPACES,
-                              start=year_ago, seed=0.6180339887,
-                              progress=lambda done: log(f"generated {done}/{rows - ARGO_WRITTEN} rows "
-                                                        f"({time.monotonic() - began:.0f}s)"))
-        generate_s = time.monotonic() - began
-        began = time.monotonic()
-        conn.execute("VACUUM (ANALYZE) argo_archived_workflows")
-        conn.execute("VACUUM (ANALYZE) argo_archived_workflows_labels")
-        vacuum_s = time.monotonic() - began
-    note = (f"{marker} built {datetime.date.today()}: schema_history {version} by Argo's migrations; "
-            f"{ARGO_WRITTEN} rows by Argo's ArchiveWorkflow in {written_s:.0f}s ({ARGO_WRITTEN / written_s:.0f} rows/s), "
-            f"{rows - ARGO_WRITTEN} copied in {generate_s:.0f}s ({(rows - ARGO_WRITTEN) / generate_s:.0f} rows/s), "
-            f"VACUUM ANALYZE {vacuum_s:.0f}s")
+    with psycopg.connect(pg_info.dsn(BASE_DB), autocommit=True) as conn:
+        note = (f"{marker} built {datetime.date.today()}: schema_history {version} by Argo's migrations; "
+                f"{ARGO_WRITTEN} rows by Argo's ArchiveWorkflow in {written_s:.0f}s; ")
+        note += add_rows(conn, rows - ARGO_WRITTEN, prune_rows)
     with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(DB), sql.Literal(note)))
+        admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(BASE_DB), sql.Literal(note)))
     return dict(cached=False, note=note)
+
+
+def add_rows(conn, copies: int, prune_rows: int) -> str:
+    """Copies of a workflow Argo wrote: ``copies`` started within the last year, then the prune rows."""
+    template = argo_archive.argo_template(conn)
+    began = time.monotonic()
+    year_ago = conn.execute("SELECT date_trunc('day', now() AT TIME ZONE 'UTC') - interval '365 days'").fetchone()[0]
+    argo_archive.generate(conn, copies, template, namespaces=NAMESPACES, start=year_ago, seed=0.6180339887,
+                          progress=lambda done: log(f"copied {done}/{copies} rows ({time.monotonic() - began:.0f}s)"))
+    copies_s = time.monotonic() - began
+    began = time.monotonic()
+    for start in ("2020-01-01", "2021-01-01"):
+        argo_archive.generate(conn, prune_rows, template, namespaces=NAMESPACES, start=start,
+                              span_seconds=300 * 86400, cluster_name=PRUNE_SCOPE.cluster_name, seed=0.25)
+    prune_s = time.monotonic() - began
+    began = time.monotonic()
+    conn.execute("VACUUM (ANALYZE) argo_archived_workflows")
+    conn.execute("VACUUM (ANALYZE) argo_archived_workflows_labels")
+    return (f"{copies} copied in {copies_s:.0f}s ({copies / copies_s:.0f} rows/s); {2 * prune_rows} rows of cluster "
+            f"{PRUNE_SCOPE.cluster_name} in {prune_s:.0f}s; VACUUM ANALYZE {time.monotonic() - began:.0f}s")
+
+
+def working_copy(pg_info) -> float:
+    """DB as a file copy of BASE_DB (seconds it took): this run may delete rows, the cache stays whole."""
+    began = time.monotonic()
+    with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+            sql.Identifier(DB), sql.Identifier(BASE_DB)))
+    return time.monotonic() - began
 
 
 def timed(conn, query, params, runs: int):
@@ -186,38 +208,31 @@ def durable(conn, on: bool) -> None:
     time.sleep(0.5)
 
 
-def prune(pg_info, rows: int, plans: dict) -> dict:
-    """Add 2 x rows old workflows (finished in 2020 and in 2021), then delete the 2020 ones with archive_prune's
-    batches and the 2021 ones with Argo's one DELETE. The cached dataset is unchanged afterwards."""
+def prune(pg_info, plans: dict) -> dict:
+    """Delete PRUNE_SCOPE's 2020 rows with archive_prune's batches and its 2021 rows with Argo's one DELETE."""
     with psycopg.connect(pg_info.dsn(DB), autocommit=True) as conn:
-        template = argo_archive.argo_template(conn)
-        began = time.monotonic()
-        for start in ("2020-01-01", "2021-01-01"):
-            argo_archive.generate(conn, rows, template, namespaces=NAMESPACES, start=start,
-                                  span_seconds=300 * 86400, seed=0.25)
-        conn.execute("VACUUM (ANALYZE) argo_archived_workflows")
-        conn.execute("VACUUM (ANALYZE) argo_archived_workflows_labels")
-        log(f"added {2 * rows} rows to prune in {time.monotonic() - began:.0f}s")
         now = conn.execute("SELECT now() AT TIME ZONE 'UTC'").fetchone()[0]
         ttl_2020 = int((now - datetime.datetime(2020, 12, 1)).total_seconds())
         ttl_2021 = int((now - datetime.datetime(2021, 12, 1)).total_seconds())
+        scope = [PRUNE_SCOPE.cluster_name, PRUNE_SCOPE.instance_id]
         batch_sql, batch_params = archive_sql.prune_batch_query(
-            SCOPE, archive_sql.with_finished_before(archive_sql.NO_FILTERS, datetime.datetime(2020, 12, 1)), 1000)
+            PRUNE_SCOPE, archive_sql.with_finished_before(archive_sql.NO_FILTERS, datetime.datetime(2020, 12, 1)), 1000)
         with conn.transaction(force_rollback=True):
             plans["archive_prune batch (1000 rows, rolled back)"] = explain(conn, batch_sql, batch_params)
-        plans["Argo archive GC DELETE (not executed)"] = explain(
-            conn, ARGO_GC.format(seconds=ttl_2021), [SCOPE.cluster_name, SCOPE.instance_id], analyze=False)
+        plans["Argo archive GC DELETE (not executed)"] = explain(conn, ARGO_GC.format(seconds=ttl_2021), scope,
+                                                                  analyze=False)
         durable(conn, True)
         try:
             with psycopg.connect(pg_info.dsn(DB)) as batch_conn:
-                result = archive_sql.run_prune(batch_conn, SCOPE, archive_sql.NO_FILTERS, ttl_2020, 1000, False)
+                result = archive_sql.run_prune(batch_conn, PRUNE_SCOPE, archive_sql.NO_FILTERS, ttl_2020, 1000, False)
             began = time.perf_counter()
             with conn.transaction():
-                gc_rows = conn.execute(ARGO_GC.format(seconds=ttl_2021), [SCOPE.cluster_name, SCOPE.instance_id]).rowcount
+                gc_rows = conn.execute(ARGO_GC.format(seconds=ttl_2021), scope).rowcount
             gc_s = time.perf_counter() - began
         finally:
             durable(conn, False)
-        left = conn.execute("SELECT count(*) FROM argo_archived_workflows").fetchone()[0]
+        left = conn.execute("SELECT count(*) FROM argo_archived_workflows WHERE clustername = %s",
+                            [PRUNE_SCOPE.cluster_name]).fetchone()[0]
     return dict(batched=result, gc_rows=gc_rows, gc_s=gc_s, left=left)
 
 
@@ -227,11 +242,12 @@ def sizes(conn) -> dict:
         "pg_total_relation_size('argo_archived_workflows') - pg_relation_size('argo_archived_workflows') "
         "- pg_indexes_size('argo_archived_workflows'), pg_indexes_size('argo_archived_workflows'), "
         "pg_total_relation_size('argo_archived_workflows_labels'), pg_database_size(current_database()), "
-        "(SELECT count(*) FROM argo_archived_workflows), (SELECT count(*) FROM argo_archived_workflows_labels)"
-    ).fetchone()
+        "(SELECT count(*) FROM argo_archived_workflows WHERE clustername = %s), "
+        "(SELECT count(*) FROM argo_archived_workflows), (SELECT count(*) FROM argo_archived_workflows_labels)",
+        [SCOPE.cluster_name]).fetchone()
     mib = [round(v / 1048576) for v in row[:5]]
     return dict(heap_mib=mib[0], toast_mib=mib[1], index_mib=mib[2], labels_mib=mib[3], database_mib=mib[4],
-                rows=row[5], label_rows=row[6])
+                rows=row[5], all_rows=row[6], label_rows=row[7])
 
 
 def report(facts, table, stats, pruned, plans, settings) -> None:
@@ -239,8 +255,10 @@ def report(facts, table, stats, pruned, plans, settings) -> None:
           f"{settings['shared_buffers']}, work_mem {settings['work_mem']}, "
           f"max_parallel_workers_per_gather {settings['max_parallel_workers_per_gather']}")
     print(f"dataset: {facts['note']}")
+    print(f"  this run works on a file copy of it ({facts['copy_s']:.0f}s to make)")
     s = facts["sizes"]
-    print(f"  {s['rows']} workflows, {s['label_rows']} labels; heap {s['heap_mib']} MiB, toast {s['toast_mib']} MiB, "
+    print(f"  {s['rows']} workflows of cluster {SCOPE.cluster_name} ({s['all_rows']} with {PRUNE_SCOPE.cluster_name}), "
+          f"{s['label_rows']} labels; heap {s['heap_mib']} MiB, toast {s['toast_mib']} MiB, "
           f"indexes {s['index_mib']} MiB, labels table {s['labels_mib']} MiB, database {s['database_mib']} MiB")
     print(f"\nList one page of {PAGE} (median ms; one run when it took over 1 s)")
     print(f"{'depth':>8} | {'label filter':<38} | {'Argo LIMIT/OFFSET':>17} | {'archive_info keyset':>19} | "
@@ -254,10 +272,11 @@ def report(facts, table, stats, pruned, plans, settings) -> None:
     b = pruned["batched"]
     print("\nPrune (durable settings: fsync, synchronous_commit, full_page_writes on)")
     print(f"  archive_prune, batches of 1000: {b['deleted']} rows in {b['batches']} transactions, {b['seconds']:.1f} s "
-          f"= {b['deleted'] / b['seconds']:.0f} rows/s (longest lock: one batch, ~{1000 * b['seconds'] / b['batches']:.0f} ms)")
+          f"= {b['deleted'] / b['seconds']:.0f} rows/s (a transaction holds its locks ~{1000 * b['seconds'] / b['batches']:.0f} ms "
+          f"on average)")
     print(f"  Argo GC, one DELETE:            {pruned['gc_rows']} rows in 1 transaction, {pruned['gc_s']:.1f} s "
           f"= {pruned['gc_rows'] / pruned['gc_s']:.0f} rows/s (locks held {pruned['gc_s']:.1f} s)")
-    print(f"  rows left: {pruned['left']}")
+    print(f"  rows of cluster {PRUNE_SCOPE.cluster_name} left: {pruned['left']}")
     print("\nEXPLAIN plans")
     for title, plan in plans.items():
         print(f"\n  -- {title}\n{plan}")
@@ -274,20 +293,22 @@ def main() -> int:
     server = postgres.PostgresServer(bench_base())
     pg_info = server.start(log)
     try:
-        facts = dataset(pg_info, args.rows, args.fresh)
+        facts = dataset(pg_info, args.rows, args.prune_rows, args.fresh)
+        facts["copy_s"] = working_copy(pg_info)
         plans = {}
         with psycopg.connect(pg_info.dsn(DB), autocommit=True) as conn:
             facts["sizes"] = sizes(conn)
-            settings = dict(conn.execute("SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
+            settings = dict(conn.execute("SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
                                          "('server_version', 'shared_buffers', 'work_mem', "
                                          "'max_parallel_workers_per_gather')").fetchall())
-            settings["shared_buffers"] = conn.execute("SHOW shared_buffers").fetchone()[0]
-            settings["work_mem"] = conn.execute("SHOW work_mem").fetchone()[0]
             table = list_pages(conn, args.runs, plans, args.rows)
             stats = stats_day(conn, args.runs, plans)
-        pruned = prune(pg_info, args.prune_rows, plans)
+        pruned = prune(pg_info, plans)
         report(facts, table, stats, pruned, plans, settings)
     finally:
+        if server.running():
+            with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
         if not args.keep_running:
             server.stop()
     return 0
