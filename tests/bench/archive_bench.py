@@ -219,8 +219,8 @@ def prune(pg_info, plans: dict) -> dict:
             PRUNE_SCOPE, archive_sql.with_finished_before(archive_sql.NO_FILTERS, datetime.datetime(2020, 12, 1)), 1000)
         with conn.transaction(force_rollback=True):
             plans["archive_prune batch (1000 rows, rolled back)"] = explain(conn, batch_sql, batch_params)
-        plans["Argo archive GC DELETE (not executed)"] = explain(conn, ARGO_GC.format(seconds=ttl_2021), scope,
-                                                                  analyze=False)
+        plans["Argo archive GC DELETE (not executed)"] = explain(
+            conn, ARGO_GC.format(seconds=ttl_2021), scope, analyze=False)
         durable(conn, True)
         try:
             with psycopg.connect(pg_info.dsn(DB)) as batch_conn:
