@@ -4,7 +4,7 @@
 """The Kubernetes door: the only place this collection talks to the API server.
 
 Connection options, ``K8S_AUTH_*`` fallbacks and the client come from kubernetes.core
-(``get_api_client``); this file adds the few typed calls our modules need: read and update a
+(``get_api_client``); this file adds the few REST calls our modules need: read and update a
 ConfigMap under optimistic concurrency, look at which keys a Secret has (never its values), and
 read the image tag of the workflow-controller Deployment.
 """
@@ -16,7 +16,6 @@ import random
 import time
 
 try:
-    from kubernetes.client import AppsV1Api, CoreV1Api, V1ConfigMap, V1ObjectMeta
     from kubernetes.client.rest import ApiException
     from urllib3.exceptions import HTTPError
     HAS_KUBERNETES = True
@@ -32,6 +31,11 @@ except ImportError:  # pragma: no cover - kubernetes.core is a declared collecti
 
 RETRIED_STATUS = (409, 429, 500, 502, 503, 504)
 REQUEST_TIMEOUT = 30
+# Plain REST paths through the dynamic client's request(): the typed CoreV1Api/AppsV1Api of the
+# kubernetes 37 client build hundreds of pydantic models on import (about 7 s per module run here).
+CONFIG_MAPS = "/api/v1/namespaces/%s/configmaps"
+SECRET = "/api/v1/namespaces/%s/secrets/%s"
+DEPLOYMENT = "/apis/apps/v1/namespaces/%s/deployments/%s"
 
 
 class KubeError(Exception):
@@ -49,14 +53,15 @@ def _explain(err, what):
             404: "it does not exist (check the namespace)",
             409: "it kept changing underneath us: another writer updates it continuously; run again",
         }.get(status, "the API server answered with an error; run again when it is healthy")
-    reason = getattr(err, "reason", None) or str(err).splitlines()[0]
-    return KubeError("%s failed (%s%s): %s" % (what, "HTTP %s " % status if status else "", reason, hint))
+    summary = err.summary() if hasattr(err, "summary") else None
+    reason = summary or getattr(err, "reason", None) or str(err).splitlines()[0]
+    return KubeError("%s failed (%s%s): %s" % (what, "HTTP %s: " % status if status else "", reason, hint))
 
 
 def connect(module):
     """A Kube bound to the client kubernetes.core builds from the module's connection options."""
     try:
-        return Kube(get_api_client(module=module).client.client)
+        return Kube(get_api_client(module=module).client)
     except (CoreException, HTTPError, OSError, ApiException) as err:
         raise KubeError("cannot create a Kubernetes client: %s" % err)
 
@@ -70,30 +75,32 @@ class ConfigMapUpdate:
 
 
 class Kube:
-    """Typed calls over one kubernetes ``ApiClient``."""
+    """A few REST calls over kubernetes.core's dynamic client; objects are plain dicts."""
 
-    def __init__(self, api_client, attempts=5, backoff=0.2):
-        self.core = CoreV1Api(api_client)
-        self.apps = AppsV1Api(api_client)
+    def __init__(self, dynamic_client, attempts=8, backoff=0.2):
+        self.client = dynamic_client
         self.attempts, self.backoff = attempts, backoff
 
-    def _call(self, what, function, *args, **kwargs):
+    def _request(self, what, method, path, body=None, missing_ok=False):
+        """The response as a dict; None for a missing object when ``missing_ok``. API errors propagate."""
         try:
-            return function(*args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+            return self.client.request(method, path, body=body, _request_timeout=REQUEST_TIMEOUT).to_dict()
         except ApiException as err:
-            if err.status == 404:
+            if missing_ok and err.status == 404:
                 return None
             raise
         except (HTTPError, OSError) as err:
             raise _explain(err, what)
 
-    def read_config_map(self, namespace, name):
-        """The ConfigMap object, or None when it does not exist."""
-        what = "reading ConfigMap %s/%s" % (namespace, name)
+    def _read(self, what, path):
         try:
-            return self._call(what, self.core.read_namespaced_config_map, name, namespace)
+            return self._request(what, "GET", path, missing_ok=True)
         except ApiException as err:
             raise _explain(err, what)
+
+    def read_config_map(self, namespace, name):
+        """The ConfigMap as a dict, or None when it does not exist."""
+        return self._read("reading ConfigMap %s/%s" % (namespace, name), CONFIG_MAPS % namespace + "/" + name)
 
     def update_config_map(self, namespace, name, mutate, check_mode=False):
         """Read the ConfigMap, let ``mutate(data or None)`` return new data (None: no change), write it.
@@ -105,53 +112,39 @@ class Kube:
         what = "updating ConfigMap %s/%s" % (namespace, name)
         for attempt in range(1, self.attempts + 1):
             current = self.read_config_map(namespace, name)
-            before = None if current is None else dict(current.data or {})
+            before = None if current is None else dict(current.get("data") or {})
             after = mutate(before)
-            version = None if current is None else current.metadata.resource_version
+            version = None if current is None else current["metadata"].get("resourceVersion")
             if after is None or check_mode:
                 return ConfigMapUpdate(before, before if after is None else after, False, attempt, version)
             try:
                 if current is None:
-                    body = V1ConfigMap(metadata=V1ObjectMeta(name=name, namespace=namespace), data=after)
-                    written = self.core.create_namespaced_config_map(namespace, body, _request_timeout=REQUEST_TIMEOUT)
+                    body = {"apiVersion": "v1", "kind": "ConfigMap", "data": after,
+                            "metadata": {"name": name, "namespace": namespace}}
+                    written = self._request(what, "POST", CONFIG_MAPS % namespace, body)
                 else:
-                    current.data = after  # metadata.resourceVersion stays: the server refuses stale writes
-                    written = self.core.replace_namespaced_config_map(name, namespace, current,
-                                                                      _request_timeout=REQUEST_TIMEOUT)
-                return ConfigMapUpdate(before, after, True, attempt, written.metadata.resource_version)
+                    current["data"] = after  # metadata.resourceVersion stays: the server refuses stale writes
+                    written = self._request(what, "PUT", CONFIG_MAPS % namespace + "/" + name, current)
+                return ConfigMapUpdate(before, after, True, attempt, written["metadata"]["resourceVersion"])
             except ApiException as err:
                 if err.status not in RETRIED_STATUS or attempt == self.attempts:
                     raise _explain(err, what + (" after %d attempts" % attempt if attempt > 1 else ""))
-            except (HTTPError, OSError) as err:
-                raise _explain(err, what)
             time.sleep(self.backoff * attempt * random.uniform(0.5, 1.5))  # nosec - jitter, not crypto
         raise KubeError("%s: no attempt left" % what)  # pragma: no cover - the loop returns or raises
 
     def secret_keys(self, namespace, name):
         """Names of the keys a Secret holds (None when it does not exist). Values are never kept."""
-        what = "reading Secret %s/%s" % (namespace, name)
-        try:
-            secret = self._call(what, self.core.read_namespaced_secret, name, namespace)
-        except ApiException as err:
-            raise _explain(err, what)
-        if secret is None:
-            return None
-        keys = set(secret.data or {})
-        secret.data = None
-        return keys
+        secret = self._read("reading Secret %s/%s" % (namespace, name), SECRET % (namespace, name))
+        return None if secret is None else set(secret.get("data") or {})
 
     def deployment_image_tag(self, namespace, name, container):
         """The image tag of ``container`` (else the first container) in a Deployment; None if unknown."""
-        what = "reading Deployment %s/%s" % (namespace, name)
-        try:
-            deployment = self._call(what, self.apps.read_namespaced_deployment, name, namespace)
-        except ApiException as err:
-            raise _explain(err, what)
+        deployment = self._read("reading Deployment %s/%s" % (namespace, name), DEPLOYMENT % (namespace, name))
         if deployment is None:
             return None
-        containers = deployment.spec.template.spec.containers or []
-        chosen = next((c for c in containers if c.name == container), containers[0] if containers else None)
-        return image_tag(chosen.image) if chosen is not None else None
+        containers = deployment["spec"]["template"]["spec"].get("containers") or []
+        chosen = next((c for c in containers if c.get("name") == container), containers[0] if containers else None)
+        return image_tag(chosen.get("image")) if chosen is not None else None
 
 
 def image_tag(image):

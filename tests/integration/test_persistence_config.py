@@ -108,7 +108,8 @@ def test_check_mode_leaves_the_object_untouched(control_plane, api, ns):
 def test_conflict_between_read_and_write_is_retried_without_losing_the_other_edit(control_plane, api, ns):
     """The door itself, deterministically: another writer changes a key after our read, before our write."""
     create_config_map(api, ns, {"executor": "v0\n"})
-    door = kube.Kube(kubernetes.config.new_client_from_config(config_file=control_plane.kubeconfig))
+    door = kube.Kube(kubernetes.dynamic.DynamicClient(
+        kubernetes.config.new_client_from_config(config_file=control_plane.kubeconfig)))
     seen = []
 
     def mutate(data):
@@ -143,7 +144,7 @@ def test_concurrent_writer_and_module_lose_nothing(control_plane, api, ns):
             except kubernetes.client.rest.ApiException as exc:
                 if exc.status != 409:
                     raise
-            stop.wait(0.02)  # a busy controller or operator, not a tight loop
+            stop.wait(0.1)  # a busy controller or operator, not a tight loop
 
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()

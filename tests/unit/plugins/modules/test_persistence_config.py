@@ -183,29 +183,28 @@ def test_argument_spec_reuses_kubernetes_core_auth_options():
     assert spec["name"]["default"] == "workflow-controller-configmap" and spec["namespace"]["default"] == "argo"
 
 
-class FakeCoreApi:
-    """Answers like CoreV1Api for one ConfigMap; the first replace loses a race to another writer."""
+class FakeDynamicClient:
+    """Answers request() like kubernetes' DynamicClient for one ConfigMap; the first replaces lose a race."""
 
     def __init__(self, conflicts):
         self.version, self.conflicts, self.replaced = 1, conflicts, []
 
-    def read_namespaced_config_map(self, name, namespace, _request_timeout=None):
-        meta = mock.Mock(resource_version=str(self.version))
-        return mock.Mock(data={"other": "v%d" % self.version}, metadata=meta)
-
-    def replace_namespaced_config_map(self, name, namespace, body, _request_timeout=None):
+    def request(self, method, path, body=None, _request_timeout=None):
+        if method == "GET":
+            return mock.Mock(to_dict=lambda: {"metadata": {"resourceVersion": str(self.version)},
+                                              "data": {"other": "v%d" % self.version}})
+        assert method == "PUT" and body["metadata"]["resourceVersion"] == str(self.version)  # as read
         if self.conflicts:
             self.conflicts -= 1
             self.version += 1
             raise kube.ApiException(status=409, reason="Conflict")
-        self.replaced.append(dict(body.data))
-        return mock.Mock(metadata=mock.Mock(resource_version=str(self.version + 1)))
+        self.replaced.append(dict(body["data"]))
+        return mock.Mock(to_dict=lambda: {"metadata": {"resourceVersion": str(self.version + 1)}})
 
 
 @pytest.mark.parametrize("conflicts, attempts, fails", [(0, 1, False), (2, 3, False), (5, 5, True)])
 def test_conflicts_are_retried_on_fresh_data(conflicts, attempts, fails):
-    door = kube.Kube.__new__(kube.Kube)
-    door.core, door.attempts, door.backoff = FakeCoreApi(conflicts), 5, 0
+    door = kube.Kube(FakeDynamicClient(conflicts), attempts=5, backoff=0)
     seen = []
 
     def mutate(data):
@@ -220,7 +219,7 @@ def test_conflicts_are_retried_on_fresh_data(conflicts, attempts, fails):
     update = door.update_config_map("argo", "cm", mutate)
     assert update.written and update.attempts == attempts
     assert seen == ["v%d" % n for n in range(1, attempts + 1)]  # each attempt re-read the ConfigMap
-    assert door.core.replaced == [{"other": "v%d" % attempts, "persistence": "archive: true\n"}]
+    assert door.client.replaced == [{"other": "v%d" % attempts, "persistence": "archive: true\n"}]
 
 
 @pytest.mark.parametrize("image, tag", [
