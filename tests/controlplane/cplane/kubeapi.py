@@ -75,8 +75,8 @@ def apply_argo_crds(kubeconfig: str, manifests: str, timeout: float = 180.0) -> 
         deadline = time.monotonic() + timeout
         for name in applied:
             while True:
-                conditions = (_read_json(ext.read_custom_resource_definition, name) or {}).get("status", {}).get(
-                    "conditions", [])
+                current = _read_json(ext.read_custom_resource_definition, name) or {}
+                conditions = (current.get("status") or {}).get("conditions") or []
                 if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                     break
                 if time.monotonic() > deadline:
