@@ -52,6 +52,15 @@ PODLESS_WORKFLOW = {
 }
 
 
+# kwok runs its pod as if the image existed: nothing is ever pulled
+PROBE_DEPLOYMENT = {
+    "metadata": {"name": "probe"},
+    "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "probe"}}, "template": {
+        "metadata": {"labels": {"app": "probe"}},
+        "spec": {"containers": [{"name": "probe", "image": "registry.invalid/never-pulled:1"}]}}},
+}
+
+
 def _wait_for(what, probe, timeout, interval=0.5):
     deadline = time.monotonic() + timeout
     last = None
@@ -159,12 +168,7 @@ def _reference_schema_version(postgres, argo_db_tool, dbname) -> int:
 
 def test_deployment_gets_an_available_replica_on_the_kwok_node(kube, argo_namespace):
     apps = kubernetes.client.AppsV1Api(kube)
-    labels = {"app": "probe"}
-    apps.create_namespaced_deployment(argo_namespace, {
-        "metadata": {"name": "probe"},
-        "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels},
-            "spec": {"containers": [{"name": "probe", "image": "registry.invalid/never-pulled:1"}]}}}})
+    apps.create_namespaced_deployment(argo_namespace, PROBE_DEPLOYMENT)
     deployment = _wait_for("1 available replica", lambda: (
         apps.read_namespaced_deployment_status("probe", argo_namespace).status.available_replicas == 1
         and apps.read_namespaced_deployment_status("probe", argo_namespace)), 90)
@@ -178,11 +182,7 @@ def test_namespace_deletion_completes(kube, control_plane):
     name = f"delete-probe-{uuid.uuid4().hex[:8]}"
     core.create_namespace({"metadata": {"name": name}})
     core.create_namespaced_config_map(name, {"metadata": {"name": "content"}, "data": {"k": "v"}})
-    kubernetes.client.AppsV1Api(kube).create_namespaced_deployment(name, {
-        "metadata": {"name": "probe"},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "probe"}}, "template": {
-            "metadata": {"labels": {"app": "probe"}},
-            "spec": {"containers": [{"name": "probe", "image": "registry.invalid/never-pulled:1"}]}}}})
+    kubernetes.client.AppsV1Api(kube).create_namespaced_deployment(name, PROBE_DEPLOYMENT)
     _wait_for("the probe pod", lambda: core.list_namespaced_pod(name).items, 60)
     core.delete_namespace(name)
 
