@@ -1,7 +1,7 @@
 # One entry point for everything a newcomer or CI runs. See README.md.
 #   make test          every tier (sanity, unit, lint, integration, molecule) + one summary line each
 #   make sanity|unit|lint|integration|molecule   one tier
-#   make cluster-up|cluster-env|cluster-down      the local control plane (tests/controlplane)
+#   make cluster-up|cluster-env|cluster-down|cluster-status|cluster-build   the local control plane
 #   make demo          the whole flow (k3d when Docker is there, else the local control plane)
 #   make bench         archive benchmark (prints a table)
 SHELL := /bin/bash
@@ -18,7 +18,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(BUILD)/collections
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help venv layout test sanity unit lint integration molecule bench \
-        cluster-up cluster-env cluster-down demo build changelog clean
+        cluster-up cluster-env cluster-down cluster-status cluster-build demo build changelog clean
 
 help:
 	@sed -n '1,8p' Makefile | sed 's/^# \{0,1\}//'
@@ -71,6 +71,10 @@ cluster-env:
 	@$(PY) tests/controlplane/cluster.py env
 cluster-down:
 	@$(PY) tests/controlplane/cluster.py down
+cluster-status:
+	@$(PY) tests/controlplane/cluster.py status
+cluster-build: venv
+	@$(PY) tests/controlplane/cluster.py build
 
 # ---- the whole flow and the benchmark
 demo: layout
