@@ -114,6 +114,7 @@ def down(state: str, log=print) -> None:
     """Stop every process the launcher started (by PID) and remove the state."""
     stop_pieces(state, {"kube", "postgres"}, log)
     with state_lock(state):
+        postgres.PostgresServer(state).remove()  # may live outside the state dir
         shutil.rmtree(state, ignore_errors=True)
     log(f"cluster: down, removed {state}")
 

@@ -6,6 +6,7 @@ user (the data directory is handed to it); everything else stays ours.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -21,6 +22,8 @@ from . import paths, procs
 PG_BIN = os.environ.get("ARGOOPS_PG_BIN", "/usr/lib/postgresql/15/bin")
 SUPERUSER = "argoops"
 RUN_AS = "postgres"  # only when we are root
+# world-searchable home for the data directory when the state directory is not (see _root_for)
+FALLBACK_PARENT = "/var/tmp/argoops-workflows"
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,36 @@ class PostgresServer:
     """The server living in ``<base>/postgres``; start() and stop() are idempotent."""
 
     def __init__(self, base: str):
-        self.root = os.path.join(base, "postgres")
+        self.root = self._root_for(base)
         self.data = os.path.join(self.root, "data")
         self.run_dir = os.path.join(self.root, "run")
         self.log_path = os.path.join(self.root, "postgres.log")
         self.info_path = os.path.join(self.root, "connection.json")  # mode 0600: holds the password
 
     # -- helpers
-    def _run_user(self) -> str | None:
+    @staticmethod
+    def _run_user() -> str | None:
         return RUN_AS if os.geteuid() == 0 else None
+
+    @classmethod
+    def _root_for(cls, base: str) -> str:
+        """``<base>/postgres``, unless the server's user cannot traverse ``base`` (a checkout under
+        /root, say): then a directory of its own under /var/tmp, named after ``base``."""
+        root = os.path.join(os.path.abspath(base), "postgres")
+        user = cls._run_user()
+        existing = os.path.dirname(root)
+        while not os.path.isdir(existing):  # directories we create later get mode 0755
+            existing = os.path.dirname(existing)
+        if not user or cls._reachable(user, existing):
+            return root
+        digest = hashlib.sha256(root.encode()).hexdigest()[:12]
+        return os.path.join(FALLBACK_PARENT, f"postgres-{digest}")
+
+    @staticmethod
+    def _reachable(user: str, path: str) -> bool:
+        probe = subprocess.run(["runuser", "-u", user, "--", "test", "-x", path], check=False,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return probe.returncode == 0
 
     def _cmd(self, tool: str, *args: str) -> list:
         argv = [os.path.join(PG_BIN, tool), *args]
@@ -87,11 +111,9 @@ class PostgresServer:
 
     def _check_reachable(self) -> None:
         """The postgres user must be able to traverse every parent of the data directory."""
-        if not self._run_user():
-            return
-        probe = subprocess.run(["runuser", "-u", RUN_AS, "--", "test", "-x", os.path.dirname(self.root)],
-                               check=False)
-        if probe.returncode != 0:
+        parent = os.path.dirname(self.root)
+        os.makedirs(parent, exist_ok=True)
+        if self._run_user() and not self._reachable(RUN_AS, parent):
             raise RuntimeError(f"{self.root}: PostgreSQL runs as user '{RUN_AS}' (we are root) and cannot "
                                "reach this directory; use a state directory whose parents are world-searchable")
 
@@ -185,6 +207,10 @@ class PostgresServer:
             subprocess.run(self._cmd("pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "30", "stop"),
                            capture_output=True, check=False)
             procs.stop(pid, "postgres")
+
+    def remove(self) -> None:
+        """Delete the data directory (stop() first)."""
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def rss_kib(self) -> int:
         """The postmaster and all its backends."""
