@@ -84,17 +84,19 @@ def report(results: str) -> int:
 
 
 def main() -> int:
+    argv = sys.argv[1:]
+    # Everything after "--" is the tier's command; split first so argparse never sees its options.
+    command = argv[argv.index("--") + 1:] if "--" in argv else []
+    options = argv[:argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", nargs="?")
     parser.add_argument("--junit")
     parser.add_argument("--report", metavar="DIR")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
+    args = parser.parse_args(options)
     if args.report:
         return report(args.report)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not args.name or not command:
-        parser.error("a tier name and a command are required")
+        parser.error("a tier name and a command after -- are required")
     results = os.path.join(os.environ.get("BUILD", ".build"), "results")
     return run(args.name, args.junit, command, results)
 
