@@ -16,7 +16,7 @@ from collections import namedtuple
 
 # Kubernetes' label key/value rules are spelled once, in label_selector (apimachinery's validation).
 from ansible_collections.argoops.workflows.plugins.module_utils.label_selector import (
-    _label_key_problem, _label_value_problem)
+    label_key_problem, label_value_problem)
 
 Requirement = namedtuple("Requirement", "key operator values")
 
@@ -53,13 +53,13 @@ def _split(text):
 
 
 def check_key(key, option):
-    problem = _label_key_problem(key)
+    problem = label_key_problem(key)
     if problem:
         raise SelectorError("%s: label key %r is invalid: %s" % (option, key, problem))
 
 
 def check_value(value, key, option):
-    problem = _label_value_problem(value)
+    problem = label_value_problem(value)
     if problem:
         raise SelectorError("%s: value %r for label %r is invalid: %s" % (option, value, key, problem))
 

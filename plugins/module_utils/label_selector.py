@@ -77,7 +77,7 @@ _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-def _label_key_problem(key):
+def label_key_problem(key):
     """k8s.io/apimachinery validation.IsQualifiedName, as NewRequirement applies it."""
     parts = key.split("/")
     if len(parts) > 2:
@@ -93,7 +93,7 @@ def _label_key_problem(key):
     return None
 
 
-def _label_value_problem(value):
+def label_value_problem(value):
     if value == "":
         return None
     if len(value) > 63 or not _QUALIFIED_NAME.match(value):
@@ -109,13 +109,13 @@ def check(selector, name, options, problems):
     exprs = spell("match_expressions", "matchExpressions")
     for key in sorted(selector.get("matchLabels", {})):
         value = selector["matchLabels"][key]
-        for problem in (_label_key_problem(key), None if isinstance(value, str) else "a label value is a string",
-                        _label_value_problem(value) if isinstance(value, str) else None):
+        for problem in (label_key_problem(key), None if isinstance(value, str) else "a label value is a string",
+                        label_value_problem(value) if isinstance(value, str) else None):
             if problem:
                 problems.append("%s.%s[%r]: %s" % (name, labels, key, problem))
     for index, expr in enumerate(selector.get("matchExpressions", [])):
         where = "%s.%s[%d]" % (name, exprs, index)
-        problem = _label_key_problem(expr["key"]) if isinstance(expr["key"], str) else "key must be a string"
+        problem = label_key_problem(expr["key"]) if isinstance(expr["key"], str) else "key must be a string"
         if problem:
             problems.append("%s.key %r: %s" % (where, expr["key"], problem))
         operator, values = expr["operator"], expr.get("values", [])
@@ -127,6 +127,6 @@ def check(selector, name, options, problems):
         elif operator in ("Exists", "DoesNotExist") and values:
             problems.append("%s: operator %s takes no values" % (where, operator))
         for value in values:
-            problem = _label_value_problem(value) if isinstance(value, str) else "a label value is a string"
+            problem = label_value_problem(value) if isinstance(value, str) else "a label value is a string"
             if problem:
                 problems.append("%s.values %r: %s" % (where, value, problem))
