@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: Argo's own archive list query (LIMIT/OFFSET) vs archive_info's keyset pages, statistics over
 the whole archive, and batched pruning vs Argo's one big DELETE -- side by side on one database.
 
