@@ -1,25 +1,13 @@
 #!/usr/bin/env bash
-# Lay the collection out as Ansible expects it:
-#   $BUILD/collections/ansible_collections/argoops/workflows -> this checkout (symlink; for
-#       ansible-playbook, ansible-doc, molecule and pytest via ANSIBLE_COLLECTIONS_PATH)
-#   $BUILD/collections/ansible_collections/{kubernetes/core,community/postgresql} -> the copies
-#       shipped inside the pinned `ansible` package (Galaxy is not reachable here)
-# ansible-test needs a real copy instead: tests/tools/sanity.sh makes one.
+# Lay the collection out as Ansible expects it: $BUILD/collections/ansible_collections/argoops/workflows
+# -> this checkout (a symlink; the Makefile exports ANSIBLE_COLLECTIONS_PATH=$BUILD/collections for
+# ansible-playbook, ansible-doc, Molecule and pytest). Our dependencies, kubernetes.core and
+# community.postgresql, come from the pinned `ansible` package in the venv (Galaxy is not reachable
+# here); Ansible finds them on sys.path, so they are not linked again. ansible-test needs a real copy
+# instead: tests/tools/sanity.sh makes one.
 set -euo pipefail
-venv=$1 build=$2
+build=$2
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-deps=(kubernetes/core community/postgresql)
-
-link_tree() {  # link_tree ROOT: our dependencies under ROOT/ansible_collections
-  local root=$1/ansible_collections
-  mkdir -p "$root/argoops"
-  for dep in "${deps[@]}"; do
-    mkdir -p "$root/${dep%/*}"
-    ln -sfn "$site/ansible_collections/$dep" "$root/$dep"
-  done
-}
-
-link_tree "$build/collections"
+mkdir -p "$build/collections/ansible_collections/argoops"
+rm -rf "$build/collections/ansible_collections/kubernetes" "$build/collections/ansible_collections/community"
 ln -sfn "$repo" "$build/collections/ansible_collections/argoops/workflows"
-
