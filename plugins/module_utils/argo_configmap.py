@@ -211,9 +211,6 @@ class Plan:
                                    "; set retention_policy to replace it"))
         if self.changed:
             warnings += model.change_findings(before[0], after_p, (current.instance_id, current.instance_id))
-        if self.restart:
-            warnings.append("restart the workflow-controller (and argo-server) to apply: %s -- they read these "
-                            "settings only at start-up" % ", ".join(self.restart))
         if note:
             warnings.append(note)
         self.warnings = warnings

@@ -173,10 +173,18 @@ retention_policy:
 restart_required:
   description:
     - True when this run changed a setting the workflow-controller (and argo-server) read only at start-up
-      (connection, pool, TTL, migration, cluster name, offload, archive, retention). The warnings name them.
+      (connection, pool, TTL, migration, cluster name, offload, archive, retention). RV(restart_settings) names them.
   returned: always
   type: bool
   sample: true
+restart_settings:
+  description:
+    - The settings this run changed that the workflow-controller and argo-server read only at start-up
+      (Argo's key names); empty when no restart is needed.
+  returned: always
+  type: list
+  elements: str
+  sample: [persistence.archiveTTL, retentionPolicy]
 argo_version:
   description: The controller version the configuration was validated for; null when unknown.
   returned: always
@@ -269,7 +277,7 @@ def main():
     for warning in plan.warnings:
         module.warn(warning)
     result = dict(changed=plan.changed, config=plan.persistence, retention_policy=plan.retention,
-                  restart_required=bool(plan.restart), argo_version=version_text)
+                  restart_required=bool(plan.restart), restart_settings=plan.restart, argo_version=version_text)
     if module._diff:
         result["diff"] = plan.diff
     module.exit_json(**result)

@@ -167,7 +167,8 @@ def test_findings_reach_the_warnings(capsys):
     result = run(tutorial(retention_policy={"completed": 10}), RecordingDoor(), capsys)
     warnings = " ".join(result["warnings"])
     assert "retention_policy.failed is not set" in warnings
-    assert "restart the workflow-controller" in warnings
+    assert result["restart_required"] is True
+    assert "persistence.archive" in result["restart_settings"] and "retentionPolicy" in result["restart_settings"]
 
 
 def test_broken_existing_config_key_layout_is_a_clear_failure(capsys):
