@@ -26,7 +26,9 @@ cp "$repo/tests/tools/get_pip_offline.py" "$cache/get_pip_${pip_version//./_}.py
 # The shellcheck sanity test is skipped silently without shellcheck: install it (Debian package).
 if ! command -v shellcheck >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "sanity: installing shellcheck from Debian packages"
-  apt-get install -y -qq shellcheck >/dev/null || echo "sanity: WARNING shellcheck could not be installed"
+  apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq shellcheck >/dev/null; } ||
+    echo "sanity: WARNING shellcheck could not be installed; its sanity test will be skipped"
 fi
 
 # The copy: the checkout's files as git sees them (tracked + untracked, not ignored), with its own
