@@ -47,7 +47,9 @@ unit: layout
 lint: layout
 	@$(TIER) lint -- $(TOOLS)/lint.sh
 
+# Build (or find cached) the control-plane binaries first, so their progress and timings show in the log.
 integration: layout
+	@$(PY) tests/controlplane/cluster.py build
 	@$(TIER) integration --junit $(BUILD)/results/integration.xml -- \
 	  $(PY) -m pytest -p no:cacheprovider tests/integration --junitxml=$(BUILD)/results/integration.xml -q -rs
 

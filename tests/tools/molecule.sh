@@ -4,6 +4,8 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo" || exit 1
+# Plain text in CI logs.
+export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 passed=0 failed=0 skipped=0
 docker_ok=false
 if command -v docker >/dev/null && docker info >/dev/null 2>&1; then docker_ok=true; fi

@@ -139,7 +139,15 @@ def ensure(name: str, log=print) -> Component:
 
 
 def ensure_all(names=None, log=print) -> dict:
-    return {name: ensure(name, log) for name in (names or components())}
+    built = {}
+    for name in names or components():
+        comp = built[name] = ensure(name, log)
+        if os.path.exists(os.path.join(comp.directory, "BUILD.json")):
+            with open(os.path.join(comp.directory, "BUILD.json"), encoding="utf-8") as handle:
+                record = json.load(handle)
+            log(f"build: {comp.name} {comp.version} ready (built {record.get('built_at', '?')} in "
+                f"{record.get('seconds', 0):.0f}s)")
+    return built
 
 
 def module_dir(module: str, version: str) -> str:
