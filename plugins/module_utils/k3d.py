@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The k3d door: find the binary, run it, parse and normalise its listings, mask its secrets.
+"""The k3d door: find the binary, run it, parse and normalise its listings, mask its secrets; and the
+runs of the k3d modules on top of it (``ensure_cluster``, ``k3d_module``).
 
 Facts this relies on (k3d v5.9): ``k3d cluster list -o json`` is the only reliable state source and
 fails (exit 1) when Docker is unreachable, while ``cluster delete`` exits 0 even then, so absence is
@@ -13,13 +14,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import os
 import re
 import tempfile
 
+from ansible_collections.argoops.workflows.plugins.module_utils.k3d_drift import (
+    DriftError, comparable, describe, plan, predict,
+)
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import (
-    API_CONTAINER_PORT, DOLLAR_ENV, SPEC_LABEL, canonical_port, config_text, render_config,
+    API_CONTAINER_PORT, DOLLAR_ENV, SPEC_LABEL, SpecError, build_spec, canonical_port, config_text, parse_label,
+    render_config,
 )
 
 K3D_BINARY_SPEC = dict(k3d_binary=dict(type="path"))
@@ -57,20 +63,19 @@ def k3d_messages(text):
     return out
 
 
+def _tokens(raw):
+    """Every token value one raw listing entry carries: ``clusterToken``, the nodes' token labels, their
+    ``K3S_TOKEN=`` env (in that order)."""
+    nodes = raw.get("nodes") or []
+    candidates = [raw.get("clusterToken")] + [(node.get("runtimeLabels") or {}).get(TOKEN_LABEL) for node in nodes]
+    candidates += [item[len("K3S_TOKEN="):] for node in nodes for item in node.get("env") or []
+                   if item.startswith("K3S_TOKEN=")]
+    return [token for token in candidates if token]
+
+
 def secrets_in(raw_clusters):
     """Token values found anywhere in a raw listing."""
-    found = set()
-    for cluster in raw_clusters or []:
-        if cluster.get("clusterToken"):
-            found.add(cluster["clusterToken"])
-        for node in cluster.get("nodes") or []:
-            token = (node.get("runtimeLabels") or {}).get(TOKEN_LABEL)
-            if token:
-                found.add(token)
-            for item in node.get("env") or []:
-                if item.startswith("K3S_TOKEN=") and len(item) > len("K3S_TOKEN="):
-                    found.add(item[len("K3S_TOKEN="):])
-    return found
+    return set(token for cluster in raw_clusters or [] for token in _tokens(cluster))
 
 
 def mask(value, secrets=()):
@@ -156,13 +161,7 @@ def normalise_cluster(raw):
 
 def cluster_token(raw):
     """The cluster's token from a raw listing entry (for comparison only; never returned)."""
-    if raw.get("clusterToken"):
-        return raw["clusterToken"]
-    for node in raw.get("nodes") or []:
-        token = (node.get("runtimeLabels") or {}).get(TOKEN_LABEL)
-        if token:
-            return token
-    return None
+    return next(iter(_tokens(raw)), None)
 
 
 def parse_listing(text):
@@ -328,3 +327,60 @@ def remove_kubeconfig(module, path, name):
     if not module.check_mode:
         os.unlink(path)
     return True
+
+
+# ---- the modules' runs --------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def k3d_module(module, result=None):
+    """Run a k3d module's body; turn our errors into fail_json with ``result`` as far as it got. k3d's errors
+    are masked where they are raised; drift and spec messages never carry a secret."""
+    result = {} if result is None else result
+    try:
+        yield
+    except DriftError as exc:
+        module.fail_json(msg=str(exc), differences=exc.differences, **result)
+    except SpecError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except K3dError as exc:
+        module.fail_json(msg=str(exc), **dict(result, **exc.fail_kwargs()))
+
+
+def ensure_cluster(module, result):
+    """k3d_cluster: plan from one listing, carry the plan out (not in check mode), keep the kubeconfig file.
+
+    Fills ``result`` (``k3d_version``, ``actions``, ``changed``, ``diff``, ``kubeconfig``, ``cluster``,
+    ``api_port``) as it goes, so a failure still reports what was known.
+    """
+    params = module.params
+    state, path = params["state"], params["kubeconfig"]["path"]
+    spec = build_spec(params)
+    cli = K3dCli(module, params["k3d_binary"])
+    cli.remember(params["token"])
+    result["k3d_version"] = cli.version()
+    current, raw = cli.find(spec.name)
+    if current and state != "absent" and parse_label(current.get("spec")) is None:
+        module.warn("cluster %s was not created by this module (no %s label): image, env, volumes, k3s args, "
+                    "registries and config cannot be compared" % (spec.name, SPEC_LABEL))
+    actions = plan(spec, current, state, params["recreate"], raw and cluster_token(raw))
+    result["actions"] = [describe(action, spec.name) for action in actions]
+    if module._diff:
+        result["diff"] = dict(before=comparable(current), after=predict(spec, current, actions, state))
+    if actions and not module.check_mode:
+        for action in actions:
+            cli.apply(action, spec.name, spec)
+        # K3dCli.delete has confirmed the absence from a listing already; anything else is listed again
+        current = None if state == "absent" else cli.find(spec.name)[0]
+    result["changed"] = bool(actions)
+    if path and state == "absent":
+        if remove_kubeconfig(module, path, spec.name):
+            result["changed"] = True
+            result["actions"].append("remove kubeconfig %s" % path)
+    elif path:
+        result["kubeconfig"] = path
+        if current is None or sync_kubeconfig(module, path, cli.kubeconfig(spec.name)):
+            result["changed"] = True
+            result["actions"].append("write kubeconfig %s" % path)
+    if current:
+        result["cluster"] = cli.mask(current)
+        result["api_port"] = current["api"]["port"]

@@ -68,7 +68,7 @@ def _filtered(key):
 
 
 def argument_spec():
-    """The k3d_cluster module's options (one definition, also used to fill defaults in tests)."""
+    """The k3d_cluster module's options (one definition; the tests fill defaults from it as AnsibleModule does)."""
     return dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent", "started", "stopped"]),
@@ -95,23 +95,6 @@ def argument_spec():
         config=dict(type="dict", default={}),
         recreate=dict(type="bool", default=False),
     )
-
-
-def with_defaults(params, spec=None):
-    """``params`` with every missing option (and sub-option) set to its default, as AnsibleModule does."""
-    spec = argument_spec() if spec is None else spec
-    out = {}
-    for key, rule in spec.items():
-        value = params.get(key)
-        if value is None:
-            value = copy.deepcopy(rule.get("default"))
-        options = rule.get("options")
-        if options and isinstance(value, dict):
-            value = with_defaults(value, options)
-        elif options and isinstance(value, list):
-            value = [with_defaults(item, options) for item in value]
-        out[key] = value
-    return out
 
 
 # ---- validation helpers -------------------------------------------------------------------------
@@ -323,17 +306,13 @@ class ClusterSpec:
         self.__dict__.update(values)
 
     @property
-    def context(self):
-        return "k3d-%s" % self.name
-
-    @property
     def default_network(self):
         return self.network or "k3d-%s" % self.name
 
 
-def build_spec(params):
-    """Validate module params (defaults filled in) into a ClusterSpec; raise SpecError naming the option."""
-    p = with_defaults(params)
+def build_spec(p):
+    """Validate module params ``p`` (every option present, defaults filled in as AnsibleModule does) into a
+    ClusterSpec; raise SpecError naming the option."""
     validate_name(p["name"])
     for option, minimum in (("servers", 1), ("agents", 0)):
         if not isinstance(p[option], int) or p[option] < minimum:
@@ -438,9 +417,8 @@ def render_config(spec):
         cfg["network"] = spec.network
     if spec.token:
         cfg["token"] = spec.token
-    for key, option, field in (("volumes", "volumes", "volume"), ("ports", "ports", "port"), ("env", "env", "envVar")):
-        source_key = {"envVar": "env_var"}.get(field, field)
-        items = [dict({field: item[source_key]}, **_filters(item)) for item in getattr(spec, option)]
+    for key, field, option_key in (("volumes", "volume", "volume"), ("ports", "port", "port"), ("env", "envVar", "env_var")):
+        items = [dict({field: item[option_key]}, **_filters(item)) for item in getattr(spec, key)]
         if items:
             cfg[key] = items
     registries = {}

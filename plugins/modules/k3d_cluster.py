@@ -360,60 +360,16 @@ differences:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d import (
-    K3D_BINARY_SPEC, K3dCli, K3dError, cluster_token, remove_kubeconfig, sync_kubeconfig,
+    K3D_BINARY_SPEC, ensure_cluster, k3d_module,
 )
-from ansible_collections.argoops.workflows.plugins.module_utils.k3d_drift import (
-    DriftError, comparable, describe, plan, predict,
-)
-from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import (
-    SpecError, argument_spec, build_spec, parse_label,
-)
+from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import argument_spec
 
 
 def main():
     module = AnsibleModule(argument_spec=dict(argument_spec(), **K3D_BINARY_SPEC), supports_check_mode=True)
-    params = module.params
-    state = params["state"]
-    result = dict(changed=False, actions=[], cluster={}, api_port=None, context="k3d-%s" % params["name"])
-    try:
-        spec = build_spec(params)
-        cli = K3dCli(module, params["k3d_binary"])
-        cli.remember(params["token"])
-        result["k3d_version"] = cli.version()
-        current, raw = cli.find(spec.name)
-        if current and state != "absent" and parse_label(current.get("spec")) is None:
-            module.warn("cluster %s was not created by this module (no k3d-argoops.spec label): image, env, "
-                        "volumes, k3s args, registries and config cannot be compared" % spec.name)
-        actions = plan(spec, current, state, params["recreate"], raw and cluster_token(raw))
-        result["actions"] = [describe(action, spec.name) for action in actions]
-        if module._diff:
-            result["diff"] = dict(before=comparable(current), after=predict(spec, current, actions, state))
-        if not module.check_mode:
-            for action in actions:
-                cli.apply(action, spec.name, spec)
-            if actions:
-                current, raw = cli.find(spec.name)
-        result["changed"] = bool(actions)
-        path = params["kubeconfig"]["path"]
-        if path and state == "absent":
-            if remove_kubeconfig(module, path, spec.name):
-                result["changed"] = True
-                result["actions"].append("remove kubeconfig %s" % path)
-        elif path:
-            result["kubeconfig"] = path
-            if current is None or sync_kubeconfig(module, path, cli.kubeconfig(spec.name)):
-                result["changed"] = True
-                result["actions"].append("write kubeconfig %s" % path)
-        if current:
-            result["cluster"] = cli.mask(current)
-            result["api_port"] = current["api"]["port"]
-    except DriftError as exc:
-        module.fail_json(msg=str(exc), differences=exc.differences, **result)
-    except SpecError as exc:
-        module.fail_json(msg=str(exc), **result)
-    except K3dError as exc:
-        result.update(exc.fail_kwargs())
-        module.fail_json(msg=str(exc), **result)
+    result = dict(changed=False, actions=[], cluster={}, api_port=None, context="k3d-%s" % module.params["name"])
+    with k3d_module(module, result):
+        ensure_cluster(module, result)
     module.exit_json(**result)
 
 

@@ -198,9 +198,11 @@ def test_missing_binary(tmp_path):
 
 
 def test_create_passes_the_config_on_stdin_and_protects_dollars(tmp_path):
-    from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import build_spec
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import argument_spec, build_spec
     module = FakeModule([(0, "", "")])
-    spec = build_spec({"name": "demo", "token": "pa$$word"})
+    spec = build_spec(ArgumentSpecValidator(argument_spec()).validate({"name": "demo", "token": "pa$$word"})
+                      .validated_parameters)
     cli(module, tmp_path).apply({"action": "create"}, "demo", spec)
     cmd, data, env = module.calls[0]
     assert cmd[1:] == ["cluster", "create", "demo", "--config", "-"]

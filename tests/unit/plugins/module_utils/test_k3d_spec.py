@@ -6,6 +6,7 @@ import pathlib
 
 import pytest
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.argoops.workflows.plugins.module_utils import k3d_drift as d
 from ansible_collections.argoops.workflows.plugins.module_utils import k3d_spec as m
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d import normalise_cluster, parse_listing
@@ -14,8 +15,15 @@ from ansible_collections.argoops.workflows.plugins.module_utils.k3d_schema impor
 LISTINGS = pathlib.Path(__file__).resolve().parents[3] / "standins" / "listings"
 
 
+def module_params(**given):
+    """``given`` with every option and sub-option defaulted, by the validator AnsibleModule runs."""
+    checked = ArgumentSpecValidator(m.argument_spec()).validate(given)
+    assert not checked.error_messages
+    return checked.validated_parameters
+
+
 def spec(**params):
-    return m.build_spec(dict({"name": "demo"}, **params))
+    return m.build_spec(module_params(**dict({"name": "demo"}, **params)))
 
 
 def current_for(desired, **changes):
@@ -362,8 +370,8 @@ def test_describe():
     assert d.describe({"action": "port_add", "ports": ["1:1/tcp"]}, "demo") == "add load balancer port(s) 1:1/tcp"
 
 
-def test_with_defaults_fills_sub_options():
-    filled = m.with_defaults({"name": "x", "ports": [{"port": "1"}], "kubeconfig": {"path": "/k"}})
+def test_argument_spec_defaults_sub_options():
+    filled = module_params(name="x", ports=[{"port": "1"}], kubeconfig={"path": "/k"})
     assert filled["ports"] == [{"port": "1", "node_filters": []}]
     assert filled["kubeconfig"] == {"path": "/k", "update_default": True, "switch_context": True}
     assert filled["state"] == "present" and filled["servers"] == 1 and filled["config"] == {}

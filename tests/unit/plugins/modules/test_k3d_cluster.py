@@ -77,6 +77,32 @@ def test_token_never_in_output(standin, capsys):
     assert TOKEN not in out
 
 
+def test_k3d_runs_only_as_often_as_needed(standin, capsys, monkeypatch):
+    from ansible.module_utils.basic import AnsibleModule
+    calls = []
+    real = AnsibleModule.run_command
+
+    def recording(self, args, *rest, **kwargs):
+        calls.append(" ".join(args[1:]))
+        return real(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(AnsibleModule, "run_command", recording)
+
+    def commands(**args):
+        del calls[:]
+        result, dummy = cluster(capsys, name="demo", **args)
+        assert not result.get("failed"), result
+        return list(calls)
+
+    listing = "cluster list -o json"
+    assert commands() == ["version -o json", listing, "cluster create demo --config -", listing]
+    assert commands() == ["version -o json", listing]
+    assert commands(kubeconfig={"path": str(standin / "kc")}) == ["version -o json", listing, "kubeconfig get demo"]
+    # the delete is confirmed from one listing, which is also the result's
+    assert commands(state="absent") == ["version -o json", listing, "cluster delete demo", listing]
+    assert commands(state="absent") == ["version -o json", listing]
+
+
 def test_bad_input_fails_before_anything_runs(standin, capsys):
     result, dummy = cluster(capsys, name="Bad_Name")
     assert result["failed"] is True and result["msg"].startswith("name: ")
