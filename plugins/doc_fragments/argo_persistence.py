@@ -104,17 +104,17 @@ options:
       - The controller reads the Secrets from its own namespace; argo-server reads them from its namespace.
     type: dict
     suboptions:
-      host:
+      host: &database_host
         description: Database host name as the controller reaches it.
         type: str
         required: true
       port:
         description: Database port; C(0) or unset means the driver default (5432).
         type: int
-      database:
+      database: &database_name
         description: Database name.
         type: str
-      table_name:
+      table_name: &database_table_name
         description:
           - Table for offloaded node status (Argo C(tableName), required by Argo). The archive tables have fixed names.
           - A plain SQL identifier that is not one of Argo's own tables.
@@ -123,7 +123,7 @@ options:
       username_secret:
         description: Secret key holding the database user name (Argo C(userNameSecret)).
         type: dict
-        suboptions:
+        suboptions: &secret_key_selector
           name:
             description: Secret name, in the controller's namespace.
             type: str
@@ -136,15 +136,7 @@ options:
         description:
           - Secret key holding the database password (Argo C(passwordSecret)). Required unless a token mode is enabled.
         type: dict
-        suboptions:
-          name:
-            description: Secret name, in the controller's namespace.
-            type: str
-            required: true
-          key:
-            description: Key within the Secret.
-            type: str
-            required: true
+        suboptions: *secret_key_selector
       ssl:
         description:
           - Connect with TLS. Without it Argo uses C(sslmode=disable) (v4.1 or later) or C(prefer) (older).
@@ -181,44 +173,20 @@ options:
     description: The MySQL archive database (Argo C(mysql)); same keys as I(postgresql) without SSL and tokens.
     type: dict
     suboptions:
-      host:
-        description: Database host name as the controller reaches it.
-        type: str
-        required: true
+      host: *database_host
       port:
         description: Database port; C(0) or unset means the driver default.
         type: int
-      database:
-        description: Database name.
-        type: str
-      table_name:
-        description: Table for offloaded node status (Argo C(tableName), required by Argo).
-        type: str
-        default: argo_workflows
+      database: *database_name
+      table_name: *database_table_name
       username_secret:
         description: Secret key holding the database user name.
         type: dict
-        suboptions:
-          name:
-            description: Secret name.
-            type: str
-            required: true
-          key:
-            description: Key within the Secret.
-            type: str
-            required: true
+        suboptions: *secret_key_selector
       password_secret:
         description: Secret key holding the database password.
         type: dict
-        suboptions:
-          name:
-            description: Secret name.
-            type: str
-            required: true
-          key:
-            description: Key within the Secret.
-            type: str
-            required: true
+        suboptions: *secret_key_selector
       options:
         description: Extra MySQL DSN parameters, passed through as strings (the only free-form mapping).
         type: dict

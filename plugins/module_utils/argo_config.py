@@ -104,6 +104,7 @@ RETENTION = (
     Field("errored", "errored", "int", low=0, high=INT64_MAX),
 )
 PHASES = {"completed": "Succeeded", "failed": "Failed", "errored": "Error"}
+DATABASES = ("postgresql", "mysql")
 PERSISTENCE_KEY, RETENTION_KEY = "persistence", "retentionPolicy"
 MANAGED_KEYS = (PERSISTENCE_KEY, RETENTION_KEY)
 PERSISTENCE_OPTIONS = tuple(f.option for f in PERSISTENCE)
@@ -146,7 +147,7 @@ RETENTION_KEY_NAMES = _Names(False, RETENTION_KEY)
 
 # ---------------------------------------------------------------- reading values (both directions)
 
-def _read(fields, data, path, names, problems, from_options):
+def read_block(fields, data, path, names, problems, from_options=False):
     """Typed Argo mapping from options (snake_case) or from Argo YAML (camelCase, Go's matching rules)."""
     if not isinstance(data, dict):
         problems.append("%s must be a mapping, not %r" % (names.of(path) or names.root, data))
@@ -187,7 +188,7 @@ def _value(field, value, path, names, problems, from_options):
         return None
     kind = field.kind
     if kind == "object":
-        return _read(field.children, value, path, names, problems, from_options)
+        return read_block(field.children, value, path, names, problems, from_options)
     if kind == "selector":
         return label_selector.read(value, names.of(path), problems, from_options)
     # Options are typed by Ansible; Argo YAML gets sigs.k8s.io/yaml's coercion where it applies.
@@ -212,11 +213,6 @@ def _value(field, value, path, names, problems, from_options):
         problems.append("%s: %r is not %s" % (name, value, _KIND_NAMES[kind]))
         return None
     return value
-
-
-def read_block(fields, data, path, names, problems, from_options=False):
-    """Public entry of ``_read`` for a whole block (an existing ConfigMap's persistence / retentionPolicy)."""
-    return _read(fields, data, path, names, problems, from_options)
 
 
 # ---------------------------------------------------------------- the rules
@@ -269,8 +265,7 @@ def _check_database(db_field, db, names, problems, findings):
         problems.append("%s: %r must be a plain SQL identifier of at most 63 letters, digits or '_' and not one "
                         "of Argo's own tables (%s): Argo writes it unquoted into its migrations"
                         % (names.of(prefix + [fields["tableName"]]), table, ", ".join(ARGO_TABLES)))
-    needed = ["userNameSecret"] + ([] if azure or aws else ["passwordSecret"])
-    for key in needed:
+    for key in _secrets_read(db):
         ref = db.get(key) or {}
         for child in fields[key].children:
             if child.required and not ref.get(child.key):
@@ -290,6 +285,12 @@ def _check_database(db_field, db, names, problems, findings):
             names.of(prefix + [fields["awsRDSToken"]]), names.of(prefix + [fields["ssl"]])))
 
 
+def _secrets_read(db):
+    """The SecretKeySelector keys the controller reads at start-up: no password with a token mode enabled."""
+    token = (db.get("azureToken") or {}).get("enabled") or (db.get("awsRDSToken") or {}).get("enabled")
+    return ("userNameSecret",) if token else ("userNameSecret", "passwordSecret")
+
+
 def _field(fields, key):
     return next(f for f in fields if f.key == key)
 
@@ -298,7 +299,7 @@ def validate_persistence(persistence, names, findings):
     """Every rule Argo applies to ``persistence`` (or that would make the controller exit): the problems."""
     problems = []
     _check_scalars(PERSISTENCE, persistence, [], names, problems)
-    databases = [f for f in PERSISTENCE if f.key in ("postgresql", "mysql") and persistence.get(f.key) is not None]
+    databases = [f for f in PERSISTENCE if f.key in DATABASES and persistence.get(f.key) is not None]
     if len(databases) != 1:
         problems.append("exactly one of %s and %s is required (%s)" % (
             names.of([_field(PERSISTENCE, "postgresql")]), names.of([_field(PERSISTENCE, "mysql")]),
@@ -401,10 +402,10 @@ def desired_from_options(options):
     options = dict(options)
     findings, problems = [], []
     retention_options = options.pop(RETENTION_OPTION, None)
-    persistence = _read(PERSISTENCE, _without_none(options), [], PERSISTENCE_OPTION_NAMES, problems, True)
+    persistence = read_block(PERSISTENCE, _without_none(options), [], PERSISTENCE_OPTION_NAMES, problems, True)
     retention = None
     if retention_options is not None:
-        retention = _read(RETENTION, _without_none(retention_options), [], RETENTION_OPTION_NAMES, problems, True)
+        retention = read_block(RETENTION, _without_none(retention_options), [], RETENTION_OPTION_NAMES, problems, True)
         for option in ("completed", "failed", "errored"):
             if retention_options.get(option) is None:
                 findings.append("%s.%s is not set: Argo then keeps 0 %s workflows, i.e. deletes each one from "
@@ -433,14 +434,19 @@ def _without_none(data):
     return data
 
 
+def _set_fields(fields, data):
+    """(field, value) for each field ``data`` sets that has an option (Argo-only fields are never written)."""
+    for field in fields:
+        value = data.get(field.key)
+        if value is not None and field.option is not None:
+            yield field, value
+
+
 def to_options(persistence, retention=None):
     """The snake_case options that produce these Argo blocks (the reverse of ``from_options``)."""
     def walk(fields, data):
         out = {}
-        for field in fields:
-            value = data.get(field.key)
-            if value is None or field.option is None:
-                continue
+        for field, value in _set_fields(fields, data):
             if field.kind == "object":
                 value = walk(field.children, value)
             elif field.kind == "selector":
@@ -459,14 +465,13 @@ def secret_refs(persistence):
     """[(option, Secret name, key)] the controller reads at start-up for this ``persistence`` block."""
     refs = []
     for db_field in PERSISTENCE:
-        db = (persistence or {}).get(db_field.key) if db_field.key in ("postgresql", "mysql") else None
+        db = (persistence or {}).get(db_field.key) if db_field.key in DATABASES else None
         if not db:
             continue
-        token = (db.get("azureToken") or {}).get("enabled") or (db.get("awsRDSToken") or {}).get("enabled")
-        for ref_field in db_field.children:
-            if ref_field.key == "userNameSecret" or (ref_field.key == "passwordSecret" and not token):
-                ref = db.get(ref_field.key) or {}
-                refs.append(("%s.%s" % (db_field.option, ref_field.option), ref.get("name"), ref.get("key")))
+        for key in _secrets_read(db):
+            ref = db.get(key) or {}
+            refs.append(("%s.%s" % (db_field.option, _field(db_field.children, key).option),
+                         ref.get("name"), ref.get("key")))
     return refs
 
 
@@ -477,10 +482,7 @@ def canonical(fields, data):
     if data is None:
         return None
     out = {}
-    for field in fields:
-        value = data.get(field.key)
-        if value is None or field.option is None:
-            continue
+    for field, value in _set_fields(fields, data):
         if field.kind == "object":
             value = canonical(field.children, value)
             if field.key in ("azureToken", "awsRDSToken") and not value.get("enabled"):

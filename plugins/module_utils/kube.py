@@ -18,9 +18,7 @@ import time
 try:
     from kubernetes.client.rest import ApiException
     from urllib3.exceptions import HTTPError
-    HAS_KUBERNETES = True
 except ImportError:  # reported by the module (AnsibleK8SModule checks the library)
-    HAS_KUBERNETES = False
     ApiException = HTTPError = type("Unavailable", (Exception,), {})
 
 try:
@@ -67,11 +65,10 @@ def connect(module):
 
 
 class ConfigMapUpdate:
-    """Outcome of ``Kube.update_config_map``: the data before/after, whether it was written, attempts."""
+    """Outcome of ``Kube.update_config_map``: whether it was written, after how many attempts."""
 
-    def __init__(self, before, after, written, attempts, resource_version):
-        self.before, self.after, self.written = before, after, written
-        self.attempts, self.resource_version = attempts, resource_version
+    def __init__(self, written, attempts):
+        self.written, self.attempts = written, attempts
 
 
 class Kube:
@@ -81,21 +78,20 @@ class Kube:
         self.client = dynamic_client
         self.attempts, self.backoff = attempts, backoff
 
-    def _request(self, what, method, path, body=None, missing_ok=False):
-        """The response as a dict; None for a missing object when ``missing_ok``. API errors propagate."""
+    def _request(self, what, method, path, body=None):
+        """The response as a dict. API errors (ApiException) propagate; a failed connection is explained."""
         try:
             return self.client.request(method, path, body=body, _request_timeout=REQUEST_TIMEOUT).to_dict()
-        except ApiException as err:
-            if missing_ok and err.status == 404:
-                return None
-            raise
         except (HTTPError, OSError) as err:
             raise _explain(err, what)
 
     def _read(self, what, path):
+        """The object as a dict, or None when it does not exist."""
         try:
-            return self._request(what, "GET", path, missing_ok=True)
+            return self._request(what, "GET", path)
         except ApiException as err:
+            if err.status == 404:
+                return None
             raise _explain(err, what)
 
     def read_config_map(self, namespace, name):
@@ -112,20 +108,18 @@ class Kube:
         what = "updating ConfigMap %s/%s" % (namespace, name)
         for attempt in range(1, self.attempts + 1):
             current = self.read_config_map(namespace, name)
-            before = None if current is None else dict(current.get("data") or {})
-            after = mutate(before)
-            version = None if current is None else current["metadata"].get("resourceVersion")
+            after = mutate(None if current is None else dict(current.get("data") or {}))
             if after is None or check_mode:
-                return ConfigMapUpdate(before, before if after is None else after, False, attempt, version)
+                return ConfigMapUpdate(False, attempt)
             try:
                 if current is None:
                     body = {"apiVersion": "v1", "kind": "ConfigMap", "data": after,
                             "metadata": {"name": name, "namespace": namespace}}
-                    written = self._request(what, "POST", CONFIG_MAPS % namespace, body)
+                    self._request(what, "POST", CONFIG_MAPS % namespace, body)
                 else:
                     current["data"] = after  # metadata.resourceVersion stays: the server refuses stale writes
-                    written = self._request(what, "PUT", CONFIG_MAPS % namespace + "/" + name, current)
-                return ConfigMapUpdate(before, after, True, attempt, written["metadata"]["resourceVersion"])
+                    self._request(what, "PUT", CONFIG_MAPS % namespace + "/" + name, current)
+                return ConfigMapUpdate(True, attempt)
             except ApiException as err:
                 if err.status not in RETRIED_STATUS or attempt == self.attempts:
                     raise _explain(err, what + (" after %d attempts" % attempt if attempt > 1 else ""))

@@ -221,16 +221,11 @@ def argument_spec():
     return spec
 
 
-def controller_version(module, door, params):
-    """(version text, parsed) from argo_version, else from the controller Deployment's image tag."""
-    text = params["argo_version"]
-    if text:
-        version = argo_config.parse_version(text)
-        if version is None:
-            module.fail_json(msg="argo_version: %r is not a version like v4.0.5" % text)
-        return text, version
+def deployed_version(module, door, namespace):
+    """(version text, parsed) from the controller Deployment's image tag; (None, None) when unknown."""
+    text = None
     try:
-        text = door.deployment_image_tag(params["namespace"], CONTROLLER, CONTROLLER)
+        text = door.deployment_image_tag(namespace, CONTROLLER, CONTROLLER)
     except kube.KubeError as err:
         module.warn("the controller version could not be read: %s" % err)
     version = argo_config.parse_version(text)
@@ -239,8 +234,11 @@ def controller_version(module, door, params):
 
 def check_secrets(door, namespace, persistence):
     """Fail before writing when a Secret key the controller reads at start-up is missing."""
+    secrets = {}  # each Secret is read once, however many of its keys are named
     for option, name, key in argo_config.secret_refs(persistence):
-        keys = door.secret_keys(namespace, name)
+        if name not in secrets:
+            secrets[name] = door.secret_keys(namespace, name)
+        keys = secrets[name]
         if keys is None:
             raise kube.KubeError("%s: Secret %s/%s does not exist; the controller would exit at start-up. Create it "
                                  "(or set validate_secrets: false if it is created later)" % (option, namespace, name))
@@ -254,11 +252,16 @@ def main():
     params = module.params
     present = params["state"] == "present"
     options = dict((option, params[option]) for option in argo_config.argument_spec())
-    plans, error = [], None
+    version_text = params["argo_version"]
+    version = argo_config.parse_version(version_text)
+    if version_text and version is None:
+        module.fail_json(msg="argo_version: %r is not a version like v4.0.5" % version_text)
+    plans = []
     try:
         desired = argo_config.desired_from_options(options) if present else argo_config.Desired(None, None, [])
         door = kube.connect(module)
-        version_text, version = controller_version(module, door, params)
+        if not version_text:
+            version_text, version = deployed_version(module, door, params["namespace"])
         if present:
             desired.for_version(version)
             if params["validate_secrets"]:
@@ -270,9 +273,7 @@ def main():
 
         door.update_config_map(params["namespace"], params["name"], apply, check_mode=module.check_mode)
     except (argo_config.ConfigError, LayoutError, kube.KubeError) as err:
-        error = str(err)
-    if error:
-        module.fail_json(msg=error)
+        module.fail_json(msg=str(err))
     plan = plans[-1]
     for warning in plan.warnings:
         module.warn(warning)

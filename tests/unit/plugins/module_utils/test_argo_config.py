@@ -406,6 +406,8 @@ def test_omitted_retention_phases_are_findings():
     text = " ".join(desired.findings)
     assert "retention_policy.failed is not set" in text and "retention_policy.errored is not set" in text
     assert "Failed workflows" in text and "completed" not in text.split("retention_policy.")[1][:10]
+    assert "retention_policy.completed" not in text
+    assert len([f for f in desired.findings if f.startswith("retention_policy.")]) == 2
 
 
 def test_restart_needed_for_startup_settings_only():
@@ -434,6 +436,16 @@ def test_change_findings_for_archived_data():
     assert model.change_findings(before, build(tutorial(archive_ttl="60d")).persistence) == []
     enabled = model.change_findings(build(tutorial(archive_ttl="")).persistence, before)
     assert "now enables deletion at 30d" in enabled[0]
+
+
+def test_secret_refs_are_the_keys_the_controller_reads():
+    assert model.secret_refs(build(tutorial()).persistence) == [
+        ("postgresql.username_secret", SECRET, "username"), ("postgresql.password_secret", SECRET, "password")]
+    token = build(VALID["v4.1 azure token needs no password secret"][0], V412)
+    assert model.secret_refs(token.persistence) == [("postgresql.username_secret", SECRET, "username")]
+    mysql = build(VALID["mysql with options"][0])
+    assert [ref[0] for ref in model.secret_refs(mysql.persistence)] == ["mysql.username_secret", "mysql.password_secret"]
+    assert model.secret_refs(None) == []
 
 
 def test_idle_connections_above_open_connections_is_a_finding():

@@ -73,7 +73,7 @@ def test_result_shape_and_defaults(capsys):
     assert result["retention_policy"] == {"completed": 10, "failed": 3, "errored": 3}
     assert "diff" not in result
     assert list(door.writes[0]) == ["persistence", "retentionPolicy"]
-    assert door.secret_reads == [("argo", "argo-postgres-config")] * 2
+    assert door.secret_reads == [("argo", "argo-postgres-config")]  # both keys checked with one read
     again = run(tutorial(), door, capsys)
     assert again["changed"] is False and again["restart_required"] is False and len(door.writes) == 1
 
@@ -134,6 +134,7 @@ def test_unreadable_deployment_is_a_warning_not_a_failure(capsys):
 def test_argo_version_must_be_a_version(capsys):
     result = run(tutorial(argo_version="newest"), RecordingDoor(), capsys)
     assert result["failed"] and "argo_version: 'newest' is not a version like v4.0.5" in result["msg"]
+    assert result["_connected"] is False
 
 
 @pytest.mark.parametrize("secrets, message", [
@@ -145,6 +146,7 @@ def test_missing_secret_fails_before_writing(capsys, secrets, message):
     door = RecordingDoor(secrets=secrets)
     result = run(tutorial(), door, capsys)
     assert result["failed"] and message in result["msg"] and door.writes == []
+    assert door.secret_reads == [("argo", "argo-postgres-config")]
 
 
 def test_validate_secrets_false_skips_the_check(capsys):
