@@ -253,11 +253,18 @@ def with_finished_before(filters, cutoff):
 
 # ---- running them (through the pg door) ----
 
+def archive_tables(conn):
+    """Which of Argo's tables (schema_history and the two archive tables) exist here, in one query."""
+    names = (HISTORY_TABLE, ARCHIVE_TABLE, LABELS_TABLE)
+    row = pg.run(conn, "SELECT " + ", ".join(["to_regclass(%s) IS NOT NULL"] * len(names)),
+                 ["public." + t for t in names], "look for Argo's tables").fetchone()
+    return dict(zip(names, row))
+
+
 def require_archive_tables(conn):
     """Fail clearly when Argo has not created its archive tables in this database."""
-    missing = [t for t in (ARCHIVE_TABLE, LABELS_TABLE)
-               if pg.run(conn, "SELECT to_regclass(%s) IS NULL", ["public." + t], "look for archive tables")
-               .fetchone()[0]]
+    tables = archive_tables(conn)
+    missing = [t for t in (ARCHIVE_TABLE, LABELS_TABLE) if not tables[t]]
     if missing:
         raise pg.PgError("PostgreSQL: %s has no table %s: Argo's workflow-controller creates the archive "
                          "tables when it starts with persistence.archive: true (and skipMigration: false); "
@@ -311,10 +318,7 @@ def run_prune(conn, scope, filters, older_than_seconds, batch_size, check_mode, 
 
 def run_schema_status(conn):
     """schema_history version and which archive tables exist in the connected database."""
-    tables = {}
-    for table in (HISTORY_TABLE, ARCHIVE_TABLE, LABELS_TABLE):
-        tables[table] = pg.run(conn, "SELECT to_regclass(%s) IS NOT NULL", ["public." + table],
-                               "look for %s" % table).fetchone()[0]
+    tables = archive_tables(conn)
     version = None
     if tables[HISTORY_TABLE]:
         version = pg.run(conn, "SELECT max(schema_version) FROM schema_history",

@@ -117,7 +117,7 @@ def mask_secrets(text, secrets):
 
 
 def _secrets(kwargs):
-    return [v for k, v in kwargs.items() if "password" in k or k == "sslpassword"]
+    return [v for k, v in kwargs.items() if "password" in k]  # password, sslpassword
 
 
 def explain_error(exc, kwargs, doing):
@@ -147,6 +147,31 @@ def connect(params, dbname=None, autocommit=False):
         conn.commit()
     conn.argoops_target = kwargs  # for later error messages (see run())
     return conn
+
+
+class LazyConnection(object):
+    """One autocommit connection to database ``dbname``, opened by the first call and returned by every
+    later one, so a run connects to that database at most once. ``close()`` it before DROP DATABASE (the
+    server refuses while a session is connected); a later call opens it again."""
+
+    def __init__(self, params, dbname):
+        self.params, self.dbname, self.conn = params, dbname, None
+
+    def __call__(self):
+        if self.conn is None:
+            self.conn = connect(self.params, dbname=self.dbname, autocommit=True)
+        return self.conn
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
 
 def run(conn, query, params=None, doing="query"):

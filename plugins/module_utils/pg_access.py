@@ -12,11 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.argoops.workflows.plugins.module_utils import pg
+from ansible_collections.argoops.workflows.plugins.module_utils import archive_sql, pg
 
 DATABASE_PRIVILEGES = {"CONNECT"}
 SCHEMA_PRIVILEGES = {"USAGE", "CREATE"}
 SCHEMA = "public"
+ROLE_FACTS = ("name", "exists", "login", "superuser", "createdb", "createrole")  # what may be shown of a role
 PASSWORD_UNREADABLE = "unreadable"
 
 _DB_ACL = ("SELECT a.privilege_type FROM pg_database d, aclexplode(d.datacl) a "
@@ -72,8 +73,9 @@ def effective_privileges(target_conn, database, role):
     return dict(connect=row[0], usage=row[1], create=row[2], sufficient=all(row))
 
 
-def read_state(admin_conn, connect_target, database, role, want_password_hash, login_check=None):
-    """Everything plan() compares, read from the catalogs (schema grants need the archive database).
+def read_state(admin_conn, target_db, database, role, want_password_hash, login_check=None):
+    """Everything plan() compares, read from the catalogs (schema grants need the archive database,
+    ``target_db()``: a pg.LazyConnection to it).
 
     When the stored password cannot be read, ``login_check()`` (pg.login_check bound to the role and the
     wanted password) tells whether that password logs the role in."""
@@ -85,9 +87,34 @@ def read_state(admin_conn, connect_target, database, role, want_password_hash, l
             actual["role"]["password_login"] = login_check()
         actual["database_grants"] = read_database_grants(admin_conn, database, role)
     if role and actual["database"]["exists"]:
-        with connect_target() as target:
-            actual["schema_grants"] = read_schema_grants(target, role)
+        actual["schema_grants"] = read_schema_grants(target_db(), role)
     return actual
+
+
+def preflight(admin, target_db, database, role, unchanged=None):
+    """archive_db's facts, returned on every run, read after any change (before, in check mode).
+
+    ``unchanged``: read_state's result when nothing was written since; its database and role are reused
+    instead of read again. ``target_db``: the pg.LazyConnection to the archive database."""
+    if unchanged is None:
+        unchanged = dict(database=read_database(admin, database),
+                         role=read_role(admin, role) if role else None)
+    facts = dict(database=unchanged["database"], role=role_facts(unchanged["role"]), privileges=None,
+                 schema=None, archived_workflows=[])
+    if not facts["database"]["exists"]:
+        return facts
+    target = target_db()
+    facts["schema"] = archive_sql.run_schema_status(target)
+    if facts["schema"]["archive_ready"]:
+        facts["archived_workflows"] = archive_sql.run_archived_counts(target)
+    if role and facts["role"]["exists"]:
+        facts["privileges"] = effective_privileges(target, database, role)
+    return facts
+
+
+def role_facts(role):
+    """A role as read_role/read_state found it, without the stored password (or None for no role)."""
+    return None if role is None else dict((k, role[k]) for k in ROLE_FACTS if k in role)
 
 
 def summary(actual):
@@ -95,8 +122,7 @@ def summary(actual):
     role = actual["role"]
     out = dict(database=dict(name=actual["database"]["name"], exists=actual["database"]["exists"]))
     if role is not None:
-        out["role"] = dict((k, role[k]) for k in ("name", "exists", "login", "superuser", "createdb", "createrole")
-                           if k in role)
+        out["role"] = role_facts(role)
         if role["exists"]:
             out["role"]["password"] = pg.MASK
         out["database_privileges"] = sorted(actual["database_grants"])
@@ -124,8 +150,8 @@ def predicted_summary(actual, actions):
         after["database_privileges"] = sorted(DATABASE_PRIVILEGES)
     if "grant_schema" in actions:
         after["schema_privileges"] = sorted(SCHEMA_PRIVILEGES | set(after["schema_privileges"]))
-    if "drop_database" in actions:
-        after["schema_privileges"] = []
+    if "drop_database" in actions:  # the database's ACL goes with it
+        after["database_privileges"], after["schema_privileges"] = [], []
     return after
 
 
@@ -188,9 +214,9 @@ def refuse_unsafe(actual, desired, login_user):
     return None
 
 
-def apply(admin_conn, connect_target, actions, database, role, password):
-    """Execute ``actions``. ``admin_conn`` is autocommit on the maintenance database; ``connect_target()``
-    opens a connection to the archive database (needed for schema privileges)."""
+def apply(admin_conn, target_db, actions, database, role, password):
+    """Execute ``actions``. ``admin_conn`` is autocommit on the maintenance database; ``target_db`` is a
+    pg.LazyConnection to the archive database (schema privileges), closed here before DROP DATABASE."""
     ident_db, ident_role = pg.identifier(database), pg.identifier(role) if role else None
     sql = pg.sql
     for action in actions:
@@ -212,25 +238,24 @@ def apply(admin_conn, connect_target, actions, database, role, password):
             pg.run(admin_conn, sql.SQL("REVOKE CREATE, TEMPORARY ON DATABASE {} FROM {}").format(
                 ident_db, ident_role), doing="revoke database privileges")
         elif action == "grant_schema":
-            with connect_target() as target:
-                pg.run(target, sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(ident_role),
-                       doing="grant USAGE, CREATE on schema public")
+            pg.run(target_db(), sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(ident_role),
+                   doing="grant USAGE, CREATE on schema public")
         elif action == "drop_database":
+            target_db.close()
             pg.run(admin_conn, sql.SQL("DROP DATABASE {}").format(ident_db), doing="drop database")
         elif action == "drop_role":
-            _drop_role(admin_conn, connect_target, "drop_database" in actions, database, role)
+            _drop_role(admin_conn, target_db, "drop_database" in actions, database, role)
 
 
-def _drop_role(admin_conn, connect_target, database_dropped, database, role):
+def _drop_role(admin_conn, target_db, database_dropped, database, role):
     sql = pg.sql
     ident_db, ident_role = pg.identifier(database), pg.identifier(role)
     if not database_dropped and read_database(admin_conn, database)["exists"]:
         # The grants archive_db made would block DROP ROLE; objects the role owns (Argo's tables) still do.
         pg.run(admin_conn, sql.SQL("REVOKE ALL ON DATABASE {} FROM {}").format(ident_db, ident_role),
                doing="revoke database privileges")
-        with connect_target() as target:
-            pg.run(target, sql.SQL("REVOKE ALL ON SCHEMA public FROM {}").format(ident_role),
-                   doing="revoke schema privileges")
+        pg.run(target_db(), sql.SQL("REVOKE ALL ON SCHEMA public FROM {}").format(ident_role),
+               doing="revoke schema privileges")
     try:
         pg.run(admin_conn, sql.SQL("DROP ROLE {}").format(ident_role), doing="drop role")
     except pg.PgError as exc:

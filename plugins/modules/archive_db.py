@@ -178,25 +178,8 @@ archived_workflows:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils import archive_sql, pg, pg_access
+from ansible_collections.argoops.workflows.plugins.module_utils import pg, pg_access
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import archive_module
-
-
-def preflight(admin, connect_target, database, role):
-    """Facts returned on every run, read after any change (before, in check mode)."""
-    facts = dict(database=pg_access.read_database(admin, database), role=None, privileges=None, schema=None,
-                 archived_workflows=[])
-    if role:
-        facts["role"] = pg_access.read_role(admin, role)
-    if not facts["database"]["exists"]:
-        return facts
-    with connect_target() as target:
-        facts["schema"] = archive_sql.run_schema_status(target)
-        if facts["schema"]["archive_ready"]:
-            facts["archived_workflows"] = archive_sql.run_archived_counts(target)
-        if role and facts["role"]["exists"]:
-            facts["privileges"] = pg_access.effective_privileges(target, database, role)
-    return facts
 
 
 def main():
@@ -218,14 +201,12 @@ def main():
             module.fail_json(msg="state: absent drops only what drop_database and/or drop_role ask for; "
                                  "set one of them to true")
 
-        def connect_target():
-            return pg.connect(params, dbname=database, autocommit=True)
-
-        with pg.connect(params, autocommit=True) as admin:
+        # one connection to the maintenance database, at most one to the archive database
+        with pg.connect(params, autocommit=True) as admin, pg.LazyConnection(params, database) as target_db:
             server = pg.server_info(admin)
             pg.check_server(server)
             want_hash = params["password"] is not None and params["update_password"] == "always"
-            actual = pg_access.read_state(admin, connect_target, database, role, want_hash, lambda: pg.login_check(
+            actual = pg_access.read_state(admin, target_db, database, role, want_hash, lambda: pg.login_check(
                 params, role, params["password"], params["login_db"]))
             refusal = pg_access.refuse_unsafe(actual, params, params["login_user"])
             if refusal:
@@ -236,10 +217,11 @@ def main():
                 module.warn("login_user cannot read pg_authid and logging in as %r does not tell whether the password "
                             "is right (the server does not check it here), so it is set again; use "
                             "update_password: on_create to avoid this" % role)
-            if actions and not module.check_mode:
-                pg_access.apply(admin, connect_target, actions, database, role, params["password"])
+            written = bool(actions) and not module.check_mode
+            if written:
+                pg_access.apply(admin, target_db, actions, database, role, params["password"])
             result = dict(changed=bool(actions), actions=actions, server=server,
-                          **preflight(admin, connect_target, database, role))
+                          **pg_access.preflight(admin, target_db, database, role, None if written else actual))
         if module._diff:
             result["diff"] = dict(before=pg_access.summary(actual),
                                   after=pg_access.predicted_summary(actual, actions))

@@ -77,6 +77,10 @@ def test_check_mode_then_apply_then_unchanged(postgres, admin, clean):
 
     again = archive_db(postgres, diff=True)
     assert again["changed"] is False and again["actions"] == []
+    # facts of an unchanged run come from the state read for the plan: same shape, no password verifier
+    assert again["role"] == dict(name=ROLE, exists=True, login=True, superuser=False, createdb=False,
+                                 createrole=False)
+    assert again["database"] == applied["database"] and again["privileges"] == applied["privileges"]
     assert again["diff"]["before"] == again["diff"]["after"]
     assert archive_db(postgres, check=True)["changed"] is False
 

@@ -89,3 +89,28 @@ def test_check_server_rejects(info, words):
 
 def test_check_server_accepts_94():
     pg.check_server(dict(version_num=90400, version="PostgreSQL 9.4.0", cockroachdb=False))
+
+
+def test_lazy_connection_connects_once_and_again_after_close(monkeypatch):
+    opened = []
+
+    class Conn(object):
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    def connect(params, dbname=None, autocommit=False):
+        opened.append((dbname, autocommit))
+        return Conn()
+
+    monkeypatch.setattr(pg, "connect", connect)
+    with pg.LazyConnection(params(), "argo") as target:
+        assert opened == []  # nothing until first use
+        first = target()
+        assert target() is first and opened == [("argo", True)]
+        target.close()
+        assert first.closed and target() is not first and len(opened) == 2
+        second = target.conn
+    assert second.closed and target.conn is None
+    target.close()  # closing twice is harmless

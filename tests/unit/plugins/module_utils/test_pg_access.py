@@ -98,3 +98,65 @@ def test_diff_masks_password_and_predicts():
     assert "secret" not in repr(before) + repr(after) and SCRAM_SECRET_BOB not in repr(before) + repr(after)
     converged = actual()
     assert pg_access.summary(converged) == pg_access.predicted_summary(converged, [])
+
+
+def test_dropping_the_database_alone_predicts_its_privileges_gone():
+    state = actual()
+    after = pg_access.predicted_summary(state, pg_access.plan(state, desired(state="absent", drop_database=True)))
+    dropped = dict(actual(db=False, db_grants=()), schema_grants=None)  # what read_state finds afterwards
+    assert after == pg_access.summary(dropped)
+    assert after["database_privileges"] == [] and after["schema_privileges"] == []
+
+
+def test_role_facts_never_carry_the_stored_password():
+    role = actual(password_login=True)["role"]
+    assert pg_access.role_facts(role) == dict(name="bob", exists=True, login=True, superuser=False,
+                                              createdb=False, createrole=False)
+    assert pg_access.role_facts(None) is None
+
+
+class Recorder(object):
+    """A connection that records the statements run on it (and when it is closed)."""
+    autocommit, closed = True, False
+
+    def __init__(self, log, name):
+        self.log, self.name = log, name
+
+    def execute(self, query, params=None):
+        self.log.append((self.name, repr(query)))
+
+    def close(self):
+        self.log.append((self.name, "close"))
+
+
+class Target(object):
+    """pg.LazyConnection's interface over a Recorder, counting connections."""
+
+    def __init__(self, log):
+        self.log, self.conn, self.opened = log, None, 0
+
+    def __call__(self):
+        if self.conn is None:
+            self.conn, self.opened = Recorder(self.log, "target"), self.opened + 1
+        return self.conn
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def test_apply_uses_one_target_connection_and_closes_it_before_drop_database():
+    log = []
+    admin, target = Recorder(log, "admin"), Target(log)
+    target()  # read_state already opened it
+    pg_access.apply(admin, target, ["drop_database", "drop_role"], "argo", "bob", None)
+    assert [entry for entry in log if entry[0] == "target"] == [("target", "close")]
+    assert log.index(("target", "close")) < next(i for i, e in enumerate(log) if "DROP DATABASE" in e[1])
+    assert "DROP ROLE" in log[-1][1]
+
+    log[:] = []
+    target = Target(log)
+    pg_access.apply(admin, target, ["create_database", "grant_connect", "grant_schema"], "argo", "bob", None)
+    assert target.opened == 1 and [e[0] for e in log] == ["admin", "admin", "target"]
+    assert "GRANT USAGE, CREATE ON SCHEMA public" in log[-1][1]
