@@ -15,7 +15,7 @@ import re
 
 try:
     import yaml
-except ImportError:  # pragma: no cover - reported by the module through HAS_YAML
+except ImportError:  # pragma: no cover - reported by the module (AnsibleK8SModule checks PyYAML)
     yaml = None
 
 HAS_YAML = yaml is not None
