@@ -28,7 +28,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(TOOLS)/bootstrap-venv.sh "$(VENV)"
 
 layout: venv
-	@$(TOOLS)/layout.sh "$(VENV)" "$(BUILD)"
+	@$(TOOLS)/layout.sh "$(BUILD)"
 
 # `make test` runs every tier even when one fails, then fails if any failed or if no test ran.
 test: layout

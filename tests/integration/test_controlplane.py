@@ -1,6 +1,7 @@
 """The local control plane itself: real PostgreSQL, Argo's real migrations and controller."""
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 import uuid
@@ -12,25 +13,32 @@ import yaml
 from psycopg import sql
 
 
-def test_hack_db_migrate_creates_schema_history(postgres, argo_db_tool):
-    """Argo's own migration code (hack/db) runs against the test PostgreSQL."""
-    dbname = "migrate_probe"
+@contextlib.contextmanager
+def _migrated_database(postgres, argo_db_tool, dbname):
+    """A fresh database migrated by Argo's own migration code (hack/db); dropped afterwards."""
     with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {dbname}")
-        conn.execute(f"CREATE DATABASE {dbname}")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
     try:
         result = subprocess.run([argo_db_tool, "--dsn", postgres.url(dbname), "migrate"],
                                 capture_output=True, text=True, timeout=120, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
+        yield
+    finally:
+        with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+def test_hack_db_migrate_creates_schema_history(postgres, argo_db_tool):
+    """Argo's own migration code (hack/db) runs against the test PostgreSQL."""
+    dbname = "migrate_probe"
+    with _migrated_database(postgres, argo_db_tool, dbname):
         with psycopg.connect(postgres.dsn(dbname)) as conn:
             versions = [row[0] for row in conn.execute("SELECT schema_version FROM schema_history")]
             tables = {row[0] for row in conn.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
-        assert len(versions) == 1 and versions[0] > 0
-        assert {"argo_archived_workflows", "argo_archived_workflows_labels", "argo_workflows"} <= tables
-    finally:
-        with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+    assert len(versions) == 1 and versions[0] > 0
+    assert {"argo_archived_workflows", "argo_archived_workflows_labels", "argo_workflows"} <= tables
 
 
 # ---- the Kubernetes control plane and Argo's real controller (issue 3 acceptance test)
@@ -153,25 +161,21 @@ def test_real_controller_migrates_and_archives_a_podless_workflow(
 
 def _reference_schema_version(postgres, argo_db_tool, dbname) -> int:
     """The schema version Argo's own migration code reaches on an empty database."""
-    with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    try:
-        subprocess.run([argo_db_tool, "--dsn", postgres.url(dbname), "migrate"], check=True, capture_output=True,
-                       timeout=120)
+    with _migrated_database(postgres, argo_db_tool, dbname):
         with psycopg.connect(postgres.dsn(dbname)) as conn:
             (version,), = conn.execute("SELECT schema_version FROM schema_history").fetchall()
-    finally:
-        with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
     return version
 
 
 def test_deployment_gets_an_available_replica_on_the_kwok_node(kube, argo_namespace):
     apps = kubernetes.client.AppsV1Api(kube)
     apps.create_namespaced_deployment(argo_namespace, PROBE_DEPLOYMENT)
-    deployment = _wait_for("1 available replica", lambda: (
-        apps.read_namespaced_deployment_status("probe", argo_namespace).status.available_replicas == 1
-        and apps.read_namespaced_deployment_status("probe", argo_namespace)), 90)
+
+    def available():
+        current = apps.read_namespaced_deployment_status("probe", argo_namespace)
+        return current if current.status.available_replicas == 1 else None
+
+    deployment = _wait_for("1 available replica", available, 90)
     assert deployment.status.ready_replicas == 1
     pods = kubernetes.client.CoreV1Api(kube).list_namespaced_pod(argo_namespace, label_selector="app=probe").items
     assert [(p.spec.node_name, p.status.phase) for p in pods] == [("kwok-node-0", "Running")]

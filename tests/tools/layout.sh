@@ -6,7 +6,7 @@
 # here); Ansible finds them on sys.path, so they are not linked again. ansible-test needs a real copy
 # instead: tests/tools/sanity.sh makes one.
 set -euo pipefail
-build=$2
+build=$1
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$build/collections/ansible_collections/argoops"
 rm -rf "$build/collections/ansible_collections/kubernetes" "$build/collections/ansible_collections/community"

@@ -81,11 +81,11 @@ class ControllerHandle:
     def wait_exit(self, timeout: float = 60.0) -> int | None:
         """The exit code once it exits (e.g. after a fatal config error); None if still running."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running():
-                return self.exit_code()
+        while self.running():  # looked at least once, also with timeout 0
+            if time.monotonic() >= deadline:
+                return None
             time.sleep(0.3)
-        return None
+        return self.exit_code()
 
     def log(self) -> str:
         try:
@@ -116,8 +116,8 @@ class ControllerHandle:
 
 
 def start(state: str, kubeconfig: str, namespace: str, configmap: str = "workflow-controller-configmap",
-          env: dict | None = None, namespaced: bool = True, extra_args: list | None = None,
-          lock_timeout: float = 1800.0, log=print) -> ControllerHandle:
+          env: dict | None = None, namespaced: bool = True, lock_timeout: float = 1800.0,
+          log=print) -> ControllerHandle:
     """Start the controller for ``namespace`` (waiting for the machine-wide slot). It runs in its
     own session, so it outlives the caller (the CLI) unless stopped."""
     argo = build.ensure("argo", log)
@@ -131,7 +131,6 @@ def start(state: str, kubeconfig: str, namespace: str, configmap: str = "workflo
                 "--executor-image", f"quay.io/argoproj/argoexec:{build.ARGO_VERSION}"]
         if namespaced:
             argv.append("--namespaced")
-        argv += extra_args or []
         full_env = dict(os.environ, LEADER_ELECTION_DISABLE="true", **(env or {}))
         paths.describe_holder(lock_fd, f"workflow-controller for namespace {namespace} (state {state}, log {log_file})")
         with open(log_file, "ab") as out:

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import paths
 
@@ -64,7 +64,6 @@ class Component:
     module_dir: str | None = None
     ldflags: str = "-s -w"
     tags: str = ""
-    env: dict = field(default_factory=dict)
 
     @property
     def directory(self) -> str:
@@ -101,7 +100,7 @@ def components() -> dict:
 
 
 def _go_command(comp: Component, out_dir: str) -> tuple[list, dict, str | None]:
-    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-buildvcs=false", **comp.env)
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-buildvcs=false")
     flags = ["-ldflags", comp.ldflags] + (["-tags", comp.tags] if comp.tags else [])
     if comp.module_dir:
         return ["go", "build"] + flags + ["-o", out_dir + "/"] + comp.packages, env, comp.module_dir
@@ -138,9 +137,9 @@ def ensure(name: str, log=print) -> Component:
     return comp
 
 
-def ensure_all(names=None, log=print) -> dict:
+def ensure_all(log=print) -> dict:
     built = {}
-    for name in names or components():
+    for name in components():
         comp = built[name] = ensure(name, log)
         if os.path.exists(os.path.join(comp.directory, "BUILD.json")):
             with open(os.path.join(comp.directory, "BUILD.json"), encoding="utf-8") as handle:

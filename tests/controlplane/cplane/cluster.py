@@ -32,22 +32,26 @@ def state_lock(state: str):
                         timeout=1800, what=f"cluster state {state}")
 
 
+def _ensure(state: str, piece: str, ready, start, owner: str, log) -> bool:
+    """Start ``piece`` unless ``ready()``; True when it was started. What a session starts is marked
+    as the session's (the last session stops it); whatever the command line touches becomes its
+    own, so no session may stop it."""
+    started = not ready()
+    if started:
+        start(log)
+    if owner != "session":
+        sessions.clear_owned(state, piece)
+    elif started:
+        sessions.mark_started(state, piece)
+    return started
+
+
 def ensure_postgres(state: str, owner: str = "cli", log=print) -> postgres.PostgresInfo:
     """PostgreSQL alone (what the `postgres` fixture needs)."""
     server = postgres.PostgresServer(state)
     with state_lock(state):
-        if server.running():
-            return server.info()
-        info = server.start(log)
-        _own(state, "postgres", owner)
-        return info
-
-
-def _own(state: str, piece: str, owner: str) -> None:
-    if owner == "session":
-        sessions.mark_started(state, piece)
-    else:
-        sessions.clear_owned(state, piece)  # the command line's now: no session may stop it
+        _ensure(state, "postgres", server.running, server.start, owner, log)
+        return server.info()
 
 
 def up(state: str, owner: str = "cli", log=print) -> ClusterInfo:
@@ -55,28 +59,19 @@ def up(state: str, owner: str = "cli", log=print) -> ClusterInfo:
     server = postgres.PostgresServer(state)
     cluster = kube.KubeCluster(state)
     with state_lock(state):
-        if server.running() and cluster.healthy():
-            if owner == "cli":
-                sessions.clear_owned(state)
-            log(f"cluster: already up and healthy in {state} ({time.monotonic() - began:.1f}s)")
-            return read_info(state)
-        if not server.running():
-            server.start(log)
-            _own(state, "postgres", owner)
-        elif owner == "cli":
-            sessions.clear_owned(state, "postgres")
-        if not cluster.healthy():
-            cluster.start(log)
-            _own(state, "kube", owner)
-        elif owner == "cli":
-            sessions.clear_owned(state, "kube")
-    log(f"cluster: up in {time.monotonic() - began:.1f}s; KUBECONFIG={cluster.kubeconfig}")
+        started = [_ensure(state, "postgres", server.running, server.start, owner, log),
+                   _ensure(state, "kube", cluster.healthy, cluster.start, owner, log)]
+    if any(started):
+        log(f"cluster: up in {time.monotonic() - began:.1f}s; KUBECONFIG={cluster.kubeconfig}")
+    else:
+        log(f"cluster: already up and healthy in {state} ({time.monotonic() - began:.1f}s)")
     return read_info(state)
 
 
 def read_info(state: str) -> ClusterInfo | None:
-    pg_info = postgres.PostgresServer(state).info()
-    if pg_info is None or not postgres.PostgresServer(state).running():
+    server = postgres.PostgresServer(state)
+    pg_info = server.info()
+    if pg_info is None or not server.running():
         return None
     cluster = kube.KubeCluster(state)
     rec = cluster.record()

@@ -148,8 +148,16 @@ class KubeCluster:
                            f"{procs.tail(self.log_path(component))}")
 
     def start(self, log=print) -> None:
-        """Start every component (stopping leftovers of a half-dead previous run first)."""
+        """Start every component (stopping leftovers of a half-dead previous run first). When one does
+        not come up, those already started are stopped again: nothing is left running."""
         self.stop()
+        try:
+            self._start(log)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, log) -> None:
         binaries = {name: build.ensure(name, log) for name in COMPONENTS}
         self.pki.create(IDENTITIES)
         ports = {name: paths.free_port() for name in COMPONENTS + ("etcd-peer",)}
@@ -167,7 +175,7 @@ class KubeCluster:
                 binary = binaries[component].path()
                 pid = procs.start(self._argv(component, binary, rec), self.log_path(component))
                 rec["pids"][component] = {"pid": pid, "binary": binary}
-            self._save(rec)
+                self._save(rec)  # at once: stop() finds every started process by this record
             for component in batch:
                 self._wait(component, rec, 240 if component == "kube-apiserver" else 120)
                 log(f"{component}: healthy on 127.0.0.1:{ports[component]} "
@@ -231,7 +239,3 @@ class KubeCluster:
         if pids:
             rec["pids"] = {}
             self._save(rec)
-
-    def rss(self) -> dict:
-        rec = self.record()
-        return {c: procs.rss_kib(e["pid"]) for c, e in rec.get("pids", {}).items() if procs.alive(e["pid"], e["binary"])}

@@ -11,18 +11,12 @@ import subprocess
 import time
 
 
-def start(argv: list[str], log_path: str, env: dict | None = None, pass_fds: tuple = (),
-          cwd: str | None = None, user: str | None = None) -> int:
+def start(argv: list[str], log_path: str) -> int:
     """Start ``argv`` in its own session (it outlives us); stdout+stderr go to ``log_path``."""
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    if user:
-        argv = ["runuser", "-u", user, "--"] + argv
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=full_env,
-            cwd=cwd, start_new_session=True, pass_fds=pass_fds, close_fds=True)
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     settle(proc.pid)
     return proc.pid
 
@@ -78,26 +72,26 @@ def stop(pid: int | None, binary: str | None = None, timeout: float = 20.0) -> b
     """SIGTERM, wait, then SIGKILL. Returns True when the process is gone (or was never ours)."""
     if not alive(pid, binary):
         return True
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return True
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        reap(pid)
-        if not alive(pid):
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
             return True
-        time.sleep(0.2)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return True
-    for _attempt in range(50):
-        reap(pid)
-        if not alive(pid):
+        if _gone(pid, wait):
             return True
-        time.sleep(0.1)
     return False
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for ``pid`` to exit (reaping it when it is our child)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reap(pid)
+        if not alive(pid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
 
 
 def rss_kib(pid: int) -> int:
