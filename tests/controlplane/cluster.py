@@ -1,12 +1,16 @@
 #!/usr/bin/env python
 """The local test control plane: ``cluster.py up|env|down|status|build``.
 
-    up        start PostgreSQL, etcd, kube-apiserver, controller-manager, scheduler, kwok + a Node
-              (idempotent: returns fast when all is up and healthy); builds binaries on first use
+    up        start PostgreSQL, etcd, kube-apiserver, controller-manager, scheduler and a Node
+              (idempotent: returns fast when all is up and healthy); builds binaries on first use.
+              --node kwok (default): kwok's fake node, pods look Running but no container runs.
+              --node real: a real node (containerd, kubelet, kube-proxy, CNI, CoreDNS, local-path
+              storage) in its own network and mount namespace; images built locally
     env       print ``export KUBECONFIG=...`` and PG* lines (``--json``: the same as JSON)
     down      stop every process it started (by PID) and remove the state directory
     status    what runs, with PIDs, ports and resident memory
-    build     build (or find cached) every binary, printing the time each took
+    build     build (or find cached) every binary, printing the time each took (--node real: also
+              the real node's binaries and images)
 
 State: $ARGOOPS_CLUSTER_DIR (default <repo>/.build/cluster). Binaries: $ARGOOPS_CACHE/bin.
 """
@@ -19,21 +23,25 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cplane import build, cluster, paths  # noqa: E402  pylint: disable=wrong-import-position
+from cplane import build, cluster, images, paths  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=("up", "env", "down", "status", "build"))
     parser.add_argument("--json", action="store_true", help="env: print JSON instead of shell lines")
+    parser.add_argument("--node", choices=("kwok", "real"), default=os.environ.get("ARGOOPS_NODE", "kwok"),
+                        help="up/build: the node kind (default: $ARGOOPS_NODE or kwok)")
     parser.add_argument("--state-dir", default=paths.state_dir(), help="default: %(default)s")
     args = parser.parse_args(argv)
     state = os.path.abspath(args.state_dir)
     try:
         if args.command == "build":
-            build.ensure_all()
+            build.ensure_all(node=args.node == "real")
+            if args.node == "real":
+                images.ensure_all()
         elif args.command == "up":
-            cluster.up(state)
+            cluster.up(state, node_kind=args.node)
         elif args.command == "down":
             cluster.down(state)
         elif args.command == "status":

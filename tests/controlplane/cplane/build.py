@@ -21,9 +21,17 @@ ARGO_VERSION = "v4.0.5"  # the only v4 the module proxy here serves (flagged ups
 ARGO_TAGS = "kubernetes_protomessage_one_more_release"  # as Argo's release builds
 KWOK_MODULE = "sigs.k8s.io/kwok"
 KWOK_VERSION = "v0.8.0"
+# the real node (cluster.py up --node real): container runtime, cluster DNS, storage provisioner
+CONTAINERD_MODULE = "github.com/containerd/containerd/v2"
+CONTAINERD_VERSION = "v2.4.2"  # newest the proxy serves; Kubernetes 1.36 is tested with containerd 2.x
+COREDNS_MODULE = "github.com/coredns/coredns"
+COREDNS_VERSION = "v1.15.0"
+LOCAL_PATH_MODULE = "github.com/rancher/local-path-provisioner"
+LOCAL_PATH_VERSION = "v0.0.30"  # what k3s ships for PersistentVolumeClaims
 KUBE_MODULE_DIR = paths.CONTROLPLANE_DIR
 ETCD_MODULE_DIR = os.path.join(paths.CONTROLPLANE_DIR, "etcd")
 ARGODB_MODULE_DIR = os.path.join(paths.CONTROLPLANE_DIR, "argodb")
+IMAGETOOL_MODULE_DIR = os.path.join(paths.CONTROLPLANE_DIR, "imagetool")
 
 
 def required_version(module_dir: str, module: str) -> str:
@@ -55,6 +63,38 @@ def kube_ldflags(version: str) -> str:
 
 
 @dataclass
+class SourceTree:
+    """A module's source as its repository has it: module zips drop symlinks, and generated files the
+    repository's own build makes (Argo's UI bundle) are absent. Copied once from the module cache to
+    ``<cache>/src/``, where ``symlinks`` are put back and ``files`` (ours) added."""
+    module: str
+    version: str
+    symlinks: dict  # path -> link target, as in the repository
+    files: dict  # path -> our file to copy there
+
+    @property
+    def directory(self) -> str:
+        return os.path.join(paths.cache_dir(), "src", f"{self.module.replace('/', '_')}@{self.version}")
+
+    def ensure(self) -> str:
+        marker = os.path.join(self.directory, ".argoops-prepared")
+        with paths.locked(f"src-{os.path.basename(self.directory)}", what=f"source of {self.module}"):
+            if not os.path.exists(marker):
+                shutil.rmtree(self.directory, ignore_errors=True)
+                shutil.copytree(module_dir(self.module, self.version), self.directory)
+                for root, dirs, files in os.walk(self.directory):  # the module cache is read-only
+                    for name in dirs + files:
+                        os.chmod(os.path.join(root, name), 0o755 if name in dirs else 0o644)
+                for path, target in self.symlinks.items():
+                    os.symlink(target, os.path.join(self.directory, path))
+                open(marker, "w", encoding="utf-8").close()
+            for path, ours in self.files.items():  # ours may change: refreshed every build
+                os.makedirs(os.path.dirname(os.path.join(self.directory, path)), exist_ok=True)
+                shutil.copy(ours, os.path.join(self.directory, path))
+        return self.directory
+
+
+@dataclass
 class Component:
     name: str
     version: str
@@ -64,6 +104,10 @@ class Component:
     module_dir: str | None = None
     ldflags: str = "-s -w"
     tags: str = ""
+    # build in a writable copy of this module (SourceTree) instead of `go install module@version`
+    source: SourceTree | None = None
+    # False: needed only by the real node (built on first `up --node real`, not by the kwok tiers)
+    kwok_tiers: bool = True
 
     @property
     def directory(self) -> str:
@@ -96,14 +140,55 @@ def components() -> dict:
         Component("argo-db", required_version(ARGODB_MODULE_DIR, ARGO_MODULE), ["db"], ["./cmd/db"],
                   module_dir=ARGODB_MODULE_DIR, tags=ARGO_TAGS),
     ]
+    items += node_components(kube, argo_ldflags)
     return {c.name: c for c in items}
+
+
+def node_components(kube: str, argo_ldflags: str) -> list:
+    """What the real node runs, and the images it runs from (see cplane/node.py and cplane/images.py)."""
+    containerd_ldflags = f"-s -w -X {CONTAINERD_MODULE}/version.Version={CONTAINERD_VERSION}"
+    return [
+        Component(name, kube, [name], [f"./cmd/{name}"], module_dir=KUBE_MODULE_DIR,
+                  ldflags=kube_ldflags(kube), kwok_tiers=False)
+        for name in ("kubelet", "kube-proxy", "kubectl")
+    ] + [
+        # as containerd's Makefile builds them (urfave_cli_no_docs); no btrfs snapshotter (needs cgo)
+        Component("containerd", CONTAINERD_VERSION, ["containerd", "containerd-shim-runc-v2", "ctr"],
+                  [f"{CONTAINERD_MODULE}/cmd/{cmd}@{CONTAINERD_VERSION}"
+                   for cmd in ("containerd", "containerd-shim-runc-v2", "ctr")],
+                  ldflags=containerd_ldflags, tags="urfave_cli_no_docs no_btrfs", kwok_tiers=False),
+        Component("coredns", COREDNS_VERSION, ["coredns"], [f"{COREDNS_MODULE}@{COREDNS_VERSION}"],
+                  ldflags=f"-s -w -X {COREDNS_MODULE}/coremain.GitCommit={COREDNS_VERSION}", kwok_tiers=False),
+        Component("local-path-provisioner", LOCAL_PATH_VERSION, ["local-path-provisioner"],
+                  [f"{LOCAL_PATH_MODULE}@{LOCAL_PATH_VERSION}"],
+                  ldflags=f"-s -w -X main.VERSION={LOCAL_PATH_VERSION}", kwok_tiers=False),
+        Component("argoexec", ARGO_VERSION, ["argoexec"], ["./cmd/argoexec"], ldflags=argo_ldflags,
+                  tags=ARGO_TAGS, kwok_tiers=False, source=argo_source()),
+        Component("argocli", ARGO_VERSION, ["argo"], ["./cmd/argo"], ldflags=argo_ldflags, tags=ARGO_TAGS,
+                  kwok_tiers=False, source=argo_source()),
+        Component("imagetool", required_version(IMAGETOOL_MODULE_DIR, "github.com/google/go-containerregistry"),
+                  ["imagetool"], ["./cmd/imagetool"], module_dir=IMAGETOOL_MODULE_DIR, kwok_tiers=False),
+    ]
+
+
+def argo_source() -> SourceTree:
+    """Argo's executor and CLI, built from the repository's layout: upstream's
+    workflow/executor/osspecific/signal_linux.go is a symlink to signal_darwin.go (dropped from the
+    module zip, so the package does not compile for linux), and argo-server embeds ui/dist/app, a
+    webpack build of the UI that the module does not carry: our one-page STAND-IN takes its place,
+    so `argo server` builds and serves Argo's real API."""
+    return SourceTree(ARGO_MODULE, ARGO_VERSION,
+                      symlinks={"workflow/executor/osspecific/signal_linux.go": "signal_darwin.go"},
+                      files={"ui/dist/app/index.html": os.path.join(paths.CONTROLPLANE_DIR, "images",
+                                                                    "argo-ui-standin.html")})
 
 
 def _go_command(comp: Component, out_dir: str) -> tuple[list, dict, str | None]:
     env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-buildvcs=false")
     flags = ["-ldflags", comp.ldflags] + (["-tags", comp.tags] if comp.tags else [])
-    if comp.module_dir:
-        return ["go", "build"] + flags + ["-o", out_dir + "/"] + comp.packages, env, comp.module_dir
+    work_dir = comp.source.ensure() if comp.source else comp.module_dir
+    if work_dir:
+        return ["go", "build"] + flags + ["-o", out_dir + "/"] + comp.packages, env, work_dir
     env["GOBIN"] = out_dir
     return ["go", "install"] + flags + comp.packages, env, None
 
@@ -137,9 +222,12 @@ def ensure(name: str, log=print) -> Component:
     return comp
 
 
-def ensure_all(log=print) -> dict:
+def ensure_all(log=print, node: bool = False) -> dict:
+    """Every binary the kwok tiers need; with ``node``, also the real node's."""
     built = {}
-    for name in components():
+    for name, comp in components().items():
+        if not (comp.kwok_tiers or node):
+            continue
         comp = built[name] = ensure(name, log)
         if os.path.exists(os.path.join(comp.directory, "BUILD.json")):
             with open(os.path.join(comp.directory, "BUILD.json"), encoding="utf-8") as handle:

@@ -11,7 +11,7 @@ import shutil
 import time
 from dataclasses import dataclass
 
-from . import argo, build, kube, paths, postgres, procs, sessions
+from . import argo, build, kube, node, paths, postgres, procs, sessions
 
 
 @dataclass
@@ -21,6 +21,7 @@ class ClusterInfo:
     postgres: postgres.PostgresInfo
     kubeconfig: str | None = None
     k8s_version: str | None = None
+    node: str | None = None  # kwok | real
     argo_version: str = build.ARGO_VERSION
     argo_manifests: str | None = None
 
@@ -54,11 +55,15 @@ def ensure_postgres(state: str, owner: str = "cli", log=print) -> postgres.Postg
         return server.info()
 
 
-def up(state: str, owner: str = "cli", log=print) -> ClusterInfo:
+def up(state: str, owner: str = "cli", log=print, node_kind: str = "kwok") -> ClusterInfo:
     began = time.monotonic()
     server = postgres.PostgresServer(state)
-    cluster = kube.KubeCluster(state)
+    cluster = kube.KubeCluster(state, node_kind)
     with state_lock(state):
+        running = kube.KubeCluster(state)
+        if running.node_kind != node_kind and running.alive("kube-apiserver"):
+            raise RuntimeError(f"the cluster in {state} runs a {running.node_kind} node, not {node_kind}: "
+                               "run `cluster.py down` first, or use another --state-dir")
         started = [_ensure(state, "postgres", server.running, server.start, owner, log),
                    _ensure(state, "kube", cluster.healthy, cluster.start, owner, log)]
     if any(started):
@@ -79,6 +84,7 @@ def read_info(state: str) -> ClusterInfo | None:
     return ClusterInfo(state_dir=state, postgres=pg_info,
                        kubeconfig=cluster.kubeconfig if running else None,
                        k8s_version=rec.get("k8s_version") if running else None,
+                       node=rec.get("node", "kwok") if running else None,
                        argo_manifests=build.argo_manifests() if running else None)
 
 
@@ -122,13 +128,20 @@ def status(state: str) -> dict:
     rows = {"postgres": {"pid": server.pid(), "running": server.running(),
                          "port": (server.info() or postgres.PostgresInfo("", 0, "", "")).port,
                          "rss_kib": server.rss_kib() if server.running() else 0}}
-    for component in kube.COMPONENTS:
+    for component in cluster.components():
         entry = rec.get("pids", {}).get(component)
         running = cluster.alive(component, rec)
         rows[component] = {"pid": entry["pid"] if entry else None, "running": running,
                            "healthy": running and cluster.probe(component, rec),
                            "port": rec.get("ports", {}).get(component),
                            "rss_kib": procs.rss_kib(entry["pid"]) if running else 0}
+    if cluster.node_kind == "real":
+        node_rec = cluster.node.record()
+        for daemon in ("holder",) + node.DAEMONS:
+            entry = node_rec.get("holder") if daemon == "holder" else node_rec.get("pids", {}).get(daemon)
+            running = bool(entry) and procs.alive(entry["pid"], entry["binary"])
+            rows[f"node {daemon}"] = {"pid": entry["pid"] if entry else None, "running": running,
+                                      "port": None, "rss_kib": procs.rss_kib(entry["pid"]) if running else 0}
     for name in sorted(os.listdir(os.path.join(state, "argo-controller"))) if os.path.isdir(
             os.path.join(state, "argo-controller")) else []:
         if name.endswith(".json"):

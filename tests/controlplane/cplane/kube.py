@@ -1,5 +1,10 @@
-"""The Kubernetes part of the local cluster: etcd, kube-apiserver, kube-controller-manager,
-kube-scheduler and kwok as local processes on loopback ports, plus one fake Node kwok keeps Ready.
+"""The Kubernetes part of the local cluster: etcd, kube-apiserver, kube-controller-manager and
+kube-scheduler as local processes, plus one Node of the kind chosen at ``up``:
+
+- ``kwok``: a fake Node kwok keeps Ready (pods look Running, no container runs); all on loopback.
+- ``real``: containerd, kubelet and kube-proxy in the node's own namespaces (cplane/node.py), with
+  CoreDNS and local-path storage (cplane/addons.py); the apiserver listens on the node's host-side
+  address so that the node and its pods reach it.
 """
 from __future__ import annotations
 
@@ -10,9 +15,11 @@ import time
 import urllib.error
 import urllib.request
 
-from . import build, paths, pki, procs
+from . import addons, build, paths, pki, procs
+from .node import CLUSTER_DNS, NODE_NAME as REAL_NODE_NAME, RealNode
 
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+NODE_KINDS = ("kwok", "real")
 NODE_NAME = "kwok-node-0"
 SERVICE_CIDR = "10.0.0.0/24"
 # identities with their own client certificate (file stem -> CN, O); RBAC bootstrap roles exist for them
@@ -21,20 +28,31 @@ IDENTITIES = {
     "controller-manager": ("system:kube-controller-manager", None),
     "scheduler": ("system:kube-scheduler", None),
     "kwok": ("kwok-controller", "system:masters"),
+    "apiserver-kubelet-client": ("kube-apiserver-kubelet-client", "system:masters"),  # logs, exec
 }
 KWOK_STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
                "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml")
 
 
 class KubeCluster:
-    """Files under ``<state>/kube``; ``<state>/kubeconfig`` is the admin kubeconfig users get."""
+    """Files under ``<state>/kube``; ``<state>/kubeconfig`` is the admin kubeconfig users get.
+    ``node_kind`` is the kind to start; None: the kind the cluster in ``state`` has (default kwok)."""
 
-    def __init__(self, state: str):
+    def __init__(self, state: str, node_kind: str | None = None):
         self.state = state
         self.root = os.path.join(state, "kube")
         self.record_path = os.path.join(self.root, "processes.json")
         self.kubeconfig = os.path.join(state, "kubeconfig")
         self.pki = pki.Pki(os.path.join(self.root, "pki"))
+        self.node_kind = node_kind or self.record().get("node", "kwok")
+        self.node = RealNode(state, self.pki)
+
+    def components(self) -> tuple:
+        """The processes this cluster runs (the real node's daemons are the node's own)."""
+        return CONTROL_PLANE + (("kwok",) if self.node_kind == "kwok" else ())
+
+    def address(self, rec: dict | None = None) -> str:
+        return (rec if rec is not None else self.record()).get("address", "127.0.0.1")
 
     # -- records
     def record(self) -> dict:
@@ -74,7 +92,7 @@ class KubeCluster:
             status, body = self._get(f"http://127.0.0.1:{port}/health")
             return status == 200 and '"true"' in body
         if component == "kube-apiserver":
-            return self._get(f"https://127.0.0.1:{port}/readyz", self._ssl())[0] == 200
+            return self._get(f"https://{self.address(rec)}:{port}/readyz", self._ssl())[0] == 200
         if component == "kwok":
             return self._get(f"http://127.0.0.1:{port}/healthz")[0] == 200
         insecure = ssl.create_default_context()
@@ -88,8 +106,14 @@ class KubeCluster:
         return bool(entry) and procs.alive(entry["pid"], entry["binary"])
 
     def healthy(self) -> bool:
+        """Everything of the requested node kind runs and answers (a cluster of the other kind is
+        not healthy: ``up`` refuses to switch kinds under a running cluster)."""
         rec = self.record()
-        return bool(rec) and all(self.alive(c, rec) and self.probe(c, rec) for c in COMPONENTS)
+        if not rec or rec.get("node", "kwok") != self.node_kind:
+            return False
+        if not all(self.alive(c, rec) and self.probe(c, rec) for c in self.components()):
+            return False
+        return self.node_kind == "kwok" or self.node.healthy()
 
     # -- lifecycle
     def _argv(self, component: str, binary: str, rec: dict) -> list:
@@ -104,14 +128,20 @@ class KubeCluster:
                     "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                     "--initial-cluster", f"argoops={peer}", "--unsafe-no-fsync", "--log-level", "warn"]
         if component == "kube-apiserver":
+            address = self.address(rec)
+            node_flags = [] if self.node_kind == "kwok" else [
+                "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
+                f"--kubelet-client-certificate={p('apiserver-kubelet-client.crt')}",
+                f"--kubelet-client-key={p('apiserver-kubelet-client.key')}",
+                "--kubelet-preferred-address-types=InternalIP"]
             return [binary, f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
-                    "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+                    f"--bind-address={address}", f"--advertise-address={address}",
                     f"--secure-port={ports['kube-apiserver']}", f"--cert-dir={os.path.join(self.root, 'apiserver')}",
                     f"--tls-cert-file={p('apiserver.crt')}", f"--tls-private-key-file={p('apiserver.key')}",
                     f"--client-ca-file={p('ca.crt')}", f"--service-cluster-ip-range={SERVICE_CIDR}",
                     "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                     f"--service-account-key-file={p('sa.pub')}", f"--service-account-signing-key-file={p('sa.key')}",
-                    "--authorization-mode=RBAC", "--allow-privileged=true", "--profiling=false"]
+                    "--allow-privileged=true", "--profiling=false"] + (node_flags or ["--authorization-mode=RBAC"])
         served = [f"--kubeconfig={self._component_kubeconfig(component)}",
                   f"--authentication-kubeconfig={self._component_kubeconfig(component)}",
                   f"--authorization-kubeconfig={self._component_kubeconfig(component)}",
@@ -154,22 +184,32 @@ class KubeCluster:
         try:
             self._start(log)
         except BaseException:
-            self.stop()
+            if os.environ.get("ARGOOPS_KEEP_FAILED", "") in ("", "0"):
+                self.stop()
+            else:
+                log(f"ARGOOPS_KEEP_FAILED: leaving the failed start running in {self.state} (`cluster.py down`)")
             raise
 
     def _start(self, log) -> None:
-        binaries = {name: build.ensure(name, log) for name in COMPONENTS}
+        components = self.components()
+        binaries = {name: build.ensure(name, log) for name in components}
+        address = "127.0.0.1"
+        if self.node_kind == "real":
+            address, _node_ip = self.node.prepare(log)  # the apiserver listens where the node reaches it
         self.pki.create(IDENTITIES)
-        ports = {name: paths.free_port() for name in COMPONENTS + ("etcd-peer",)}
-        rec = {"ports": ports, "pids": {}, "k8s_version": build.kube_version(),
-               "etcd_version": build.etcd_version(), "kwok_version": build.KWOK_VERSION}
-        server = f"https://127.0.0.1:{ports['kube-apiserver']}"
+        self.pki.issue("apiserver", pki.name("kube-apiserver"), server=True, names=pki.SERVING_NAMES,
+                       ips=tuple(dict.fromkeys(pki.SERVING_IPS + (address,))))
+        ports = {name: paths.free_port() for name in components + ("etcd-peer",)}
+        rec = {"node": self.node_kind, "address": address, "ports": ports, "pids": {},
+               "k8s_version": build.kube_version(), "etcd_version": build.etcd_version(),
+               "kwok_version": build.KWOK_VERSION}
+        server = f"https://{address}:{ports['kube-apiserver']}"
         self.pki.kubeconfig("admin", server, self.kubeconfig)
-        for component in COMPONENTS[2:]:
+        for component in components[2:]:
             stem = os.path.basename(self._component_kubeconfig(component))[:-len(".kubeconfig")]
             self.pki.kubeconfig(stem, server, self._component_kubeconfig(component))
-        # etcd, then the apiserver, then its three clients together
-        for batch in (COMPONENTS[:1], COMPONENTS[1:2], COMPONENTS[2:]):
+        # etcd, then the apiserver, then its clients together
+        for batch in (components[:1], components[1:2], components[2:]):
             began = time.monotonic()
             for component in batch:
                 binary = binaries[component].path()
@@ -178,22 +218,41 @@ class KubeCluster:
                 self._save(rec)  # at once: stop() finds every started process by this record
             for component in batch:
                 self._wait(component, rec, 240 if component == "kube-apiserver" else 120)
-                log(f"{component}: healthy on 127.0.0.1:{ports[component]} "
-                    f"(pid {rec['pids'][component]['pid']}, {time.monotonic() - began:.1f}s)")
-        self._ensure_node(log)
+                log(f"{component}: healthy on {address if component == 'kube-apiserver' else '127.0.0.1'}:"
+                    f"{ports[component]} (pid {rec['pids'][component]['pid']}, {time.monotonic() - began:.1f}s)")
+        if self.node_kind == "kwok":
+            self._ensure_node(log)
+        else:
+            self._start_real_node(server, log)
 
-    def api(self, method: str, path: str, body: dict | None = None) -> tuple[int | None, dict]:
+    def api(self, method: str, path: str, body: dict | None = None,
+            content_type: str = "application/json") -> tuple[int | None, dict]:
         """One admin request to the apiserver (plain urllib: importing the kubernetes client costs
-        seconds, and the launcher needs three calls)."""
-        port = self.record()["ports"]["kube-apiserver"]
-        request = urllib.request.Request(f"https://127.0.0.1:{port}{path}", method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Content-Type": "application/json", "Accept": "application/json"})
+        seconds, and the launcher needs a few calls)."""
+        rec = self.record()
+        request = urllib.request.Request(f"https://{self.address(rec)}:{rec['ports']['kube-apiserver']}{path}",
+                                         method=method, data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Content-Type": content_type, "Accept": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=10, context=self._ssl()) as response:  # nosec - loopback
+            with urllib.request.urlopen(request, timeout=10, context=self._ssl()) as response:  # nosec - local
                 return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
-            return exc.code, {}
+            try:
+                return exc.code, json.loads(exc.read() or b"{}")
+            except ValueError:
+                return exc.code, {}
+
+    def _start_real_node(self, server: str, log) -> None:
+        """containerd, kubelet, kube-proxy; then the Node Ready and the add-ons available."""
+        began = time.monotonic()
+        self.node.start(server, log)
+        self._wait_node_ready(REAL_NODE_NAME, log, timeout=180)
+        addons.apply(self.api, addons.coredns_objects(CLUSTER_DNS))
+        addons.apply(self.api, addons.local_path_objects(os.path.join(self.state, "node-storage")))
+        for namespace, name in (("kube-system", "coredns"), ("local-path-storage", "local-path-provisioner")):
+            seconds = addons.wait_available(self.api, namespace, name)
+            log(f"{namespace}/{name}: available ({seconds:.1f}s)")
+        log(f"node {REAL_NODE_NAME}: real node up in {time.monotonic() - began:.1f}s")
 
     def _ensure_node(self, log) -> None:
         """One fake Node for kwok; then wait until it is Ready and the default ServiceAccount exists
@@ -212,27 +271,36 @@ class KubeCluster:
         status = self.api("POST", "/api/v1/nodes", node)[0]
         if status not in (201, 409):
             raise RuntimeError(f"creating node {NODE_NAME} failed with HTTP {status}")
+        self._wait_node_ready(NODE_NAME, log, timeout=120)
+
+    def _wait_node_ready(self, name: str, log, timeout: float) -> None:
+        """Wait until the Node is Ready and the default ServiceAccount exists (proof that the
+        controller-manager works)."""
         began = time.monotonic()
-        deadline = began + 120
+        deadline = began + timeout
         ready = sa = False
         while time.monotonic() < deadline and not (ready and sa):
-            conditions = self.api("GET", f"/api/v1/nodes/{NODE_NAME}")[1].get("status", {}).get("conditions", [])
+            conditions = self.api("GET", f"/api/v1/nodes/{name}")[1].get("status", {}).get("conditions") or []
             ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
             sa = bool(self.api("GET", "/api/v1/namespaces/default/serviceaccounts")[1].get("items"))
             if not (ready and sa):
                 time.sleep(0.3)
+        node_log = self.log_path("kwok") if self.node_kind == "kwok" else self.node.log_path("kubelet")
         if not ready:
-            raise TimeoutError(f"node {NODE_NAME} not Ready after 120s (kwok log {self.log_path('kwok')})")
+            raise TimeoutError(f"node {name} not Ready after {timeout:.0f}s (log {node_log}):\n{procs.tail(node_log)}")
         if not sa:
-            raise TimeoutError("no default ServiceAccount after 120s: the controller-manager does not work "
-                               f"(log {self.log_path('kube-controller-manager')})")
-        log(f"node {NODE_NAME}: Ready, default ServiceAccount present ({time.monotonic() - began:.1f}s)")
+            raise TimeoutError(f"no default ServiceAccount after {timeout:.0f}s: the controller-manager does not "
+                               f"work (log {self.log_path('kube-controller-manager')})")
+        log(f"node {name}: Ready, default ServiceAccount present ({time.monotonic() - began:.1f}s)")
 
     def stop(self) -> None:
-        """Stop our processes by PID, in reverse start order; the record survives for `down`."""
+        """Stop our processes by PID, in reverse start order (the real node first, with everything it
+        made); the record survives for `down`."""
         rec = self.record()
+        if rec.get("node") == "real" or os.path.exists(self.node.record_path):
+            self.node.cleanup()
         pids = rec.get("pids", {})
-        for component in reversed(COMPONENTS):
+        for component in reversed(CONTROL_PLANE + ("kwok",)):
             entry = pids.get(component)
             if entry and not procs.stop(entry["pid"], entry["binary"]):
                 raise RuntimeError(f"{component} (pid {entry['pid']}) did not stop")

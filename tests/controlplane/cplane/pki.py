@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+
 VALID_FOR = datetime.timedelta(days=3650)
 SERVING_NAMES = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                  "kubernetes.default.svc.cluster.local")
@@ -30,7 +31,11 @@ def _key_pem(key) -> bytes:
                              serialization.NoEncryption())
 
 
-def _name(common_name: str, organization: str | None = None) -> x509.Name:
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+
+
+def name(common_name: str, organization: str | None = None) -> x509.Name:
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
     if organization:
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
@@ -46,14 +51,15 @@ class Pki:
     def path(self, name: str) -> str:
         return os.path.join(self.dir, name)
 
-    def create(self, client_identities: dict) -> None:
-        """``client_identities``: file stem -> (common name, organization or None)."""
+    def create(self, client_identities: dict, serving_ips: tuple = ()) -> None:
+        """``client_identities``: file stem -> (common name, organization or None); ``serving_ips``:
+        addresses the apiserver serves on besides loopback (the real node's host-side address)."""
         if os.path.exists(self.path("ca.crt")):
             return
         os.makedirs(self.dir, exist_ok=True)
-        now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
         ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = _name("argoops-test-ca")
+        ca_name = name("argoops-test-ca")
+        now = _now()
         ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
                    .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
                    .not_valid_before(now).not_valid_after(now + VALID_FOR)
@@ -63,30 +69,41 @@ class Pki:
                                                 data_encipherment=False, key_agreement=False,
                                                 encipher_only=False, decipher_only=False), critical=True)
                    .sign(ca_key, hashes.SHA256()))
-
-        def issue(stem: str, subject: x509.Name, usage, sans=None) -> None:
-            key = ec.generate_private_key(ec.SECP256R1())
-            builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name)
-                       .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                       .not_valid_before(now).not_valid_after(now + VALID_FOR)
-                       .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                       .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
-            if sans:
-                builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            cert = builder.sign(ca_key, hashes.SHA256())
-            _write(self.path(stem + ".crt"), cert.public_bytes(serialization.Encoding.PEM))
-            _write(self.path(stem + ".key"), _key_pem(key), private=True)
-
-        sans = [x509.DNSName(n) for n in SERVING_NAMES] + [x509.IPAddress(ipaddress.ip_address(i)) for i in SERVING_IPS]
-        issue("apiserver", _name("kube-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH, sans)
+        _write(self.path("ca.key"), _key_pem(ca_key), private=True)
+        self.issue("apiserver", name("kube-apiserver"), server=True, names=SERVING_NAMES,
+                   ips=SERVING_IPS + tuple(serving_ips), ca=(ca_cert, ca_key))
         for stem, (common_name, organization) in client_identities.items():
-            issue(stem, _name(common_name, organization), ExtendedKeyUsageOID.CLIENT_AUTH)
+            self.issue(stem, name(common_name, organization), ca=(ca_cert, ca_key))
         sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         _write(self.path("sa.key"), _key_pem(sa_key), private=True)
         _write(self.path("sa.pub"), sa_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-        _write(self.path("ca.key"), _key_pem(ca_key), private=True)
         _write(self.path("ca.crt"), ca_cert.public_bytes(serialization.Encoding.PEM))  # last: marks completion
+
+    def _ca(self):
+        with open(self.path("ca.crt"), "rb") as handle:
+            cert = x509.load_pem_x509_certificate(handle.read())
+        with open(self.path("ca.key"), "rb") as handle:
+            key = serialization.load_pem_private_key(handle.read(), password=None)
+        return cert, key
+
+    def issue(self, stem: str, subject: x509.Name, server: bool = False, names=(), ips=(), ca=None) -> None:
+        """``stem``.crt/.key signed by the CA: a client certificate, or (``server``) a serving one."""
+        ca_cert, ca_key = ca or self._ca()
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = _now()
+        usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now).not_valid_after(now + VALID_FOR)
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
+        sans = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        cert = builder.sign(ca_key, hashes.SHA256())
+        _write(self.path(stem + ".crt"), cert.public_bytes(serialization.Encoding.PEM))
+        _write(self.path(stem + ".key"), _key_pem(key), private=True)
 
     def kubeconfig(self, stem: str, server: str, path: str) -> str:
         """A kubeconfig for the identity ``stem`` with certificates embedded (mode 0600)."""

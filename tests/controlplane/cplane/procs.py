@@ -11,12 +11,14 @@ import subprocess
 import time
 
 
-def start(argv: list[str], log_path: str) -> int:
-    """Start ``argv`` in its own session (it outlives us); stdout+stderr go to ``log_path``."""
+def start(argv: list[str], log_path: str, preexec=None, env: dict | None = None) -> int:
+    """Start ``argv`` in its own session (it outlives us); stdout+stderr go to ``log_path``.
+    ``preexec`` runs in the child before exec (the real node joins its namespaces there)."""
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(  # pylint: disable=consider-using-with,subprocess-popen-preexec-fn
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=preexec, env=env)
     settle(proc.pid)
     return proc.pid
 
