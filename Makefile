@@ -1,6 +1,6 @@
 # One entry point for everything a newcomer or CI runs. See README.md.
 #   make test          every tier (sanity, unit, lint, integration, molecule) + one summary line each
-#   make sanity|unit|lint|integration|molecule   one tier
+#   make sanity|unit|lint|integration|node|molecule   one tier
 #   make cluster-up|cluster-env|cluster-down|cluster-status|cluster-build   the local control plane
 #   make demo          the whole flow (k3d when Docker is there, else the local control plane)
 #   make bench         archive benchmark (prints a table)
@@ -17,7 +17,7 @@ TIER    := BUILD=$(BUILD) $(PY) $(TOOLS)/run_tier.py
 export ANSIBLE_COLLECTIONS_PATH := $(BUILD)/collections
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help venv layout test sanity unit lint integration molecule bench \
+.PHONY: help venv layout test sanity unit lint integration node molecule bench \
         cluster-up cluster-env cluster-down cluster-status cluster-build demo build changelog clean
 
 help:
@@ -33,7 +33,7 @@ layout: venv
 # `make test` runs every tier even when one fails, then fails if any failed or if no test ran.
 test: layout
 	@rm -f $(BUILD)/results/*.summary
-	@rc=0; for t in sanity unit lint integration molecule; do \
+	@rc=0; for t in sanity unit lint integration node molecule; do \
 	  $(MAKE) --no-print-directory $$t || rc=1; done; \
 	$(TIER) --report $(BUILD)/results || rc=1; exit $$rc
 
@@ -53,6 +53,12 @@ integration: layout
 	@$(TIER) integration --junit $(BUILD)/results/integration.xml -- \
 	  $(PY) -m pytest -p no:cacheprovider tests/integration --junitxml=$(BUILD)/results/integration.xml -q -rs
 
+# The real node (containerd, kubelet, kube-proxy, CoreDNS, storage): binaries and images first.
+node: layout
+	@$(PY) tests/controlplane/cluster.py build --node real
+	@$(TIER) node --junit $(BUILD)/results/node.xml -- \
+	  $(PY) -m pytest -p no:cacheprovider tests/node --junitxml=$(BUILD)/results/node.xml -q -rs
+
 molecule: layout
 	@$(TIER) molecule -- $(TOOLS)/molecule.sh
 
@@ -66,9 +72,12 @@ clean:
 	rm -rf $(BUILD) tests/output
 
 # ---- local control plane (tests/controlplane): real etcd, kube-apiserver, controller-manager,
-# scheduler, kwok and PostgreSQL as local processes; binaries built once and cached outside the repo.
+# scheduler, a kwok or real node and PostgreSQL as local processes; binaries and images built once
+# and cached outside the repo.
+# NODE=real: a real node instead of kwok's fake one (see tests/controlplane/README.md)
+NODE ?= kwok
 cluster-up: layout
-	@$(PY) tests/controlplane/cluster.py up
+	@$(PY) tests/controlplane/cluster.py up --node $(NODE)
 cluster-env:
 	@$(PY) tests/controlplane/cluster.py env
 cluster-down:
@@ -76,7 +85,7 @@ cluster-down:
 cluster-status:
 	@$(PY) tests/controlplane/cluster.py status
 cluster-build: venv
-	@$(PY) tests/controlplane/cluster.py build
+	@$(PY) tests/controlplane/cluster.py build --node $(NODE)
 
 # ---- the whole flow and the benchmark
 demo: layout

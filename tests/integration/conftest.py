@@ -35,20 +35,8 @@ def _log(message: str) -> None:
 def _cluster_session():
     """Registers this pytest session as a user of the shared state dir; the last one out stops
     what sessions started."""
-    state = paths.state_dir()
-    os.makedirs(state, exist_ok=True)
-    sessions.register(state)
-    yield state
-    sessions.unregister(state)
-    owned = sessions.session_owned(state)
-    if not owned:
-        return
-    if sessions.keep_requested():
-        _log(f"ARGOOPS_KEEP_CLUSTER set: leaving {sorted(owned)} running in {state}")
-    elif sessions.others(state):
-        _log(f"other test sessions still use {state}: leaving {sorted(owned)} running for them")
-    else:
-        cluster.stop_pieces(state, owned, _log)
+    with sessions.using(paths.state_dir(), cluster.stop_pieces, _log) as state:
+        yield state
 
 
 @pytest.fixture(scope="session")

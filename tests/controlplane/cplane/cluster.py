@@ -142,6 +142,7 @@ def status(state: str) -> dict:
             running = bool(entry) and procs.alive(entry["pid"], entry["binary"])
             rows[f"node {daemon}"] = {"pid": entry["pid"] if entry else None, "running": running,
                                       "port": None, "rss_kib": procs.rss_kib(entry["pid"]) if running else 0}
+
     for name in sorted(os.listdir(os.path.join(state, "argo-controller"))) if os.path.isdir(
             os.path.join(state, "argo-controller")) else []:
         if name.endswith(".json"):
@@ -162,4 +163,7 @@ def print_status(state: str) -> int:
               f"rss={row['rss_kib'] / 1024:.0f}MiB")
     total = sum(row["rss_kib"] for row in rows.values())
     print(f"  total resident memory: {total / 1024:.0f} MiB")
+    node_kib = kube.KubeCluster(state).node.memory_kib()
+    if node_kib:
+        print(f"  real node cgroup (daemons, shims, pods, their page cache): {node_kib / 1024:.0f} MiB")
     return 0 if all(row["running"] for row in rows.values()) else 3

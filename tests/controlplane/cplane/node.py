@@ -415,6 +415,15 @@ imports = []
                 path = os.path.join(self.root, name)
                 shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.unlink(path)
 
+    def memory_kib(self) -> int:
+        """Memory charged to the node's cgroup: its daemons, shims and every pod."""
+        try:
+            with open(os.path.join(CGROUP_ROOT, "memory", self.cgroup, "memory.usage_in_bytes"),
+                      encoding="ascii") as handle:
+                return int(handle.read()) // 1024
+        except (OSError, ValueError):
+            return 0
+
     def leftovers(self) -> dict:
         """What of the node is still on this machine (empty after cleanup): for tests and `status`."""
         found = {}

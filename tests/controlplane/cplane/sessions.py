@@ -5,6 +5,7 @@ user's and are never stopped by a session.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 from . import procs
@@ -61,3 +62,22 @@ def clear_owned(state: str, piece: str | None = None) -> None:
 
 def keep_requested() -> bool:
     return os.environ.get("ARGOOPS_KEEP_CLUSTER", "") not in ("", "0", "false", "no")
+
+
+@contextlib.contextmanager
+def using(state: str, stop_pieces, log):
+    """A pytest session's use of ``state``: registered while inside; on leaving, the pieces sessions
+    started are stopped (``stop_pieces(state, pieces, log)``) unless kept or still used by others."""
+    os.makedirs(state, exist_ok=True)
+    register(state)
+    try:
+        yield state
+    finally:
+        unregister(state)
+        owned = session_owned(state)
+        if owned and keep_requested():
+            log(f"ARGOOPS_KEEP_CLUSTER set: leaving {sorted(owned)} running in {state}")
+        elif owned and others(state):
+            log(f"other test sessions still use {state}: leaving {sorted(owned)} running for them")
+        elif owned:
+            stop_pieces(state, owned, log)
