@@ -9,8 +9,9 @@ Layout (everything the node makes lives in its namespaces, its cgroup subtree or
   kubelet volumes) disappear without one unmount on the host.
 - Network: a veth pair ``aoh<id>`` (host side, HOST_IP) / ``eth0`` (node side, NODE_IP) on a /30
   of 10.201.0.0/16; the apiserver listens on HOST_IP (reachable from the host, the node and, through
-  the ``kubernetes`` Service, from pods). Pods get 10.244.0.0/24 on the CNI bridge ``cni0``; traffic
-  leaving the node is masqueraded to NODE_IP, so the host needs no route and no rule.
+  the ``kubernetes`` Service, from pods). Pods get a /24 of 10.208.0.0/12 on the CNI bridge ``cni0``,
+  routed from the host through the veth (the route goes with it), as the apiserver must reach pods;
+  traffic pods start towards the host is masqueraded to NODE_IP, so the host needs no other rule.
 - In the node's mount namespace /run is a tmpfs and /var/lib, /var/log are overlays whose upper
   layers live under ``<state>/node``: what the kubelet, CNI and containerd write to fixed host
   paths (/var/lib/cni, /var/log/containers, /run/...) never reaches the host.
@@ -34,8 +35,9 @@ import yaml
 from . import build, hostdeps, images, paths, pki, procs
 
 NODE_NAME = "argoops-node"
-POD_CIDR = "10.244.0.0/24"
-CLUSTER_CIDR = "10.244.0.0/16"
+# Pod networks: one /24 per node from here, so that the host can route to every node's pods (the
+# apiserver's service and pod proxy, port-forward and webhooks dial pod IPs) without two nodes overlapping.
+POD_NETWORKS = ipaddress.ip_network("10.208.0.0/12")
 CLUSTER_DNS = "10.0.0.10"
 TRANSIT = ipaddress.ip_network("10.201.0.0/16")
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -107,17 +109,29 @@ class RealNode:
         rec = self.record()
         return rec["host_ip"], rec["node_ip"]
 
-    def _free_transit(self) -> ipaddress.IPv4Network:
-        """A /30 of 10.201.0.0/16 no interface here uses, starting at one derived from the state dir."""
-        used = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True,
-                              check=True).stdout
-        blocks = list(TRANSIT.subnets(new_prefix=30))
-        first = int(self.id, 16) % len(blocks)
-        for offset in range(len(blocks)):
-            block = blocks[(first + offset) % len(blocks)]
-            if not any(f" {host}/" in used for host in block.hosts()):
-                return block
-        raise RuntimeError("no free /30 left in 10.201.0.0/16 for the node's veth")
+    @property
+    def pod_cidr(self) -> str:
+        return self.record()["pod_cidr"]
+
+    def _free_networks(self) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]:
+        """A /30 of 10.201.0.0/16 for the veth and a /24 of 10.208.0.0/12 for the pods that no address
+        or route here uses yet, searched from a start derived from the state dir."""
+        used = [ipaddress.ip_network(word, strict=False) for line in subprocess.run(
+            ["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=True).stdout.splitlines()
+            for word in line.split() if "/" in word and word[0].isdigit()]
+        used += [ipaddress.ip_network(line.split()[0]) for line in subprocess.run(
+            ["ip", "-4", "route", "show"], capture_output=True, text=True, check=True).stdout.splitlines()
+            if line and line.split()[0][0].isdigit()]
+
+        def free(pool: ipaddress.IPv4Network, prefix: int) -> ipaddress.IPv4Network:
+            blocks = list(pool.subnets(new_prefix=prefix))
+            first = int(self.id, 16) % len(blocks)
+            for offset in range(len(blocks)):
+                block = blocks[(first + offset) % len(blocks)]
+                if not any(block.overlaps(net) for net in used):
+                    return block
+            raise RuntimeError(f"no free /{prefix} left in {pool} for the real node")
+        return free(TRANSIT, 30), free(POD_NETWORKS, 24)
 
     # -- namespaces
     def _enter(self, holder: int):
@@ -168,12 +182,12 @@ class RealNode:
         self.cleanup()
         os.makedirs(self.path("logs"), exist_ok=True)
         self._make_cgroups()
-        block = self._free_transit()
+        block, pods = self._free_networks()
         host_ip, node_ip = (str(h) for h in list(block.hosts())[:2])
         pause = images.pause_binary()
         pid = procs.start([pause], self.log_path("holder"), preexec=self._unshare)
         rec = {"holder": {"pid": pid, "binary": pause}, "host_ip": host_ip, "node_ip": node_ip,
-               "cgroup": self.cgroup, "veth": self.veth, "pids": {}}
+               "pod_cidr": str(pods), "cgroup": self.cgroup, "veth": self.veth, "pids": {}}
         self._save(rec)
         for sub in ("varlib", "varlog"):
             for layer in ("upper", "work"):
@@ -192,12 +206,15 @@ class RealNode:
                        check=True, capture_output=True)
         subprocess.run(["ip", "addr", "add", f"{host_ip}/30", "dev", self.veth], check=True, capture_output=True)
         subprocess.run(["ip", "link", "set", self.veth, "up"], check=True, capture_output=True)
+        subprocess.run(["ip", "route", "add", str(pods), "via", node_ip, "dev", self.veth], check=True,
+                       capture_output=True)
         self._in_node(["sh", "-c", f"ip addr add {node_ip}/30 dev eth0 && ip link set eth0 up && "
                                    f"ip route add default via {host_ip}"])
         self._in_node([hostdeps.NFT, "-f", "-"], input=(
             "table ip argoops-node {\n chain postrouting {\n  type nat hook postrouting priority srcnat;\n"
-            f'  oifname "eth0" ip saddr {CLUSTER_CIDR} masquerade\n }}\n}}\n'))
-        log(f"node: namespaces, cgroup /{self.cgroup} and veth {self.veth} ({host_ip} <-> {node_ip}) ready")
+            f'  oifname "eth0" ip saddr {pods} masquerade\n }}\n}}\n'))
+        log(f"node: namespaces, cgroup /{self.cgroup}, veth {self.veth} ({host_ip} <-> {node_ip}) and pod "
+            f"network {pods} ready")
         return host_ip, node_ip
 
     # -- configuration files
@@ -245,7 +262,7 @@ imports = []
             "cniVersion": "1.0.0", "name": "argoops",
             "plugins": [{"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": False,
                          "hairpinMode": True,
-                         "ipam": {"type": "host-local", "ranges": [[{"subnet": POD_CIDR}]],
+                         "ipam": {"type": "host-local", "ranges": [[{"subnet": self.pod_cidr}]],
                                   "routes": [{"dst": "0.0.0.0/0"}], "dataDir": self.path("cni", "ipam")}}],
         }, indent=2))
 
@@ -286,7 +303,7 @@ imports = []
         self.pki.kubeconfig("kube-proxy", server, self.path("kube-proxy.kubeconfig"))
         config = {
             "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
-            "mode": "nftables", "clusterCIDR": CLUSTER_CIDR, "hostnameOverride": NODE_NAME,
+            "mode": "nftables", "clusterCIDR": self.pod_cidr, "hostnameOverride": NODE_NAME,
             "clientConnection": {"kubeconfig": self.path("kube-proxy.kubeconfig")},
             "bindAddress": "0.0.0.0", "healthzBindAddress": "127.0.0.1:10256", "metricsBindAddress": "127.0.0.1:10249",
             # leave the (machine-wide) conntrack sysctls alone
