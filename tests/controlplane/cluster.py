@@ -11,6 +11,7 @@
     status    what runs, with PIDs, ports and resident memory
     build     build (or find cached) every binary, printing the time each took (--node real: also
               the real node's binaries and images)
+    images    the real node's images (name and localhost/ reference); --ref NAME: just that reference
 
 State: $ARGOOPS_CLUSTER_DIR (default <repo>/.build/cluster). Binaries: $ARGOOPS_CACHE/bin.
 """
@@ -28,7 +29,8 @@ from cplane import build, cluster, images, paths  # noqa: E402  pylint: disable=
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("up", "env", "down", "status", "build"))
+    parser.add_argument("command", choices=("up", "env", "down", "status", "build", "images"))
+    parser.add_argument("--ref", help="images: print only this image's reference (e.g. busybox, postgres)")
     parser.add_argument("--json", action="store_true", help="env: print JSON instead of shell lines")
     parser.add_argument("--node", choices=("kwok", "real"), default=os.environ.get("ARGOOPS_NODE", "kwok"),
                         help="up/build: the node kind (default: $ARGOOPS_NODE or kwok)")
@@ -40,6 +42,13 @@ def main(argv=None) -> int:
             build.ensure_all(node=args.node == "real")
             if args.node == "real":
                 images.ensure_all()
+        elif args.command == "images":
+            catalog = images.catalog()
+            if args.ref and args.ref not in catalog:
+                print(f"cluster images: no image {args.ref!r}; there are {', '.join(sorted(catalog))}", file=sys.stderr)
+                return 1
+            print(catalog[args.ref].ref if args.ref else "\n".join(f"{name:<24} {image.ref}"
+                                                                    for name, image in catalog.items()))
         elif args.command == "up":
             cluster.up(state, node_kind=args.node)
         elif args.command == "down":
