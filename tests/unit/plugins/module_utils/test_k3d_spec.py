@@ -136,6 +136,7 @@ def test_bad_port_specs(text, words):
     ({"config": {"options": {"runtime": {"labels": [{"label": "k3d.mine=1", "nodeFilters": ["all"]}]}}}}, "reserved"),
     ({"config": {"options": {"runtime": {"labels": [{"label": "mine=1"}]}}}}, "config.options.runtime.labels[0].node_filters"),
     ({"config": {"files": [{"source": "a"}]}}, "config.files[0]: missing required key 'destination'"),
+    ({"config": {"registries": {"additionalProperties": False}}}, "config.registries: key 'additionalProperties' is not"),
 ])
 def test_bad_specs_name_the_option(params, words):
     with pytest.raises(m.SpecError) as err:
