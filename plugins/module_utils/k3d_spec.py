@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import copy
 import hashlib
+import ipaddress
 import json
 import re
 
@@ -163,6 +164,21 @@ def _check_filtered(items, key, option, counts, required=True):
                             "counts as one); k3d refuses %r without a node filter" % (where, total, item[key]))
         for position, text in enumerate(filters):
             select_nodes(text, "%s.node_filters[%d]" % (where, position), counts)
+
+
+def _check_subnet(subnet, network):
+    """k3d takes ``subnet`` as a CIDR prefix (or "auto"), and refuses one for an existing network."""
+    if subnet in (None, "", "auto"):
+        return
+    try:
+        if "/" not in subnet:
+            raise ValueError("no '/'")
+        ipaddress.ip_network(subnet, strict=False)
+    except ValueError as exc:
+        raise SpecError("config.subnet: %r is not a CIDR prefix such as 172.28.0.0/16 (or 'auto'): %s" % (subnet, exc))
+    if network:
+        raise SpecError("config.subnet: k3d refuses a subnet for an existing network (the network option %r); "
+                        "drop one of them" % network)
 
 
 def canonical_port(host_ip, host_port, container_port, protocol):
@@ -321,6 +337,7 @@ def build_spec(p):
     loadbalancer = not _get_path(config, "options.k3d.disableLoadbalancer")
     counts = {"server": p["servers"], "agent": p["agents"], "loadbalancer": 1 if loadbalancer else 0}
     _check_config(config, counts)
+    _check_subnet(config.get("subnet"), p["network"])
     proxied, direct = _check_ports(p["ports"], counts, loadbalancer)
     for option, key, required in (("env", "env_var", True), ("volumes", "volume", False), ("k3s_args", "arg", True)):
         _check_filtered(p[option], key, option, counts, required)

@@ -137,6 +137,9 @@ def test_bad_port_specs(text, words):
     ({"config": {"options": {"runtime": {"labels": [{"label": "mine=1"}]}}}}, "config.options.runtime.labels[0].node_filters"),
     ({"config": {"files": [{"source": "a"}]}}, "config.files[0]: missing required key 'destination'"),
     ({"config": {"registries": {"additionalProperties": False}}}, "config.registries: key 'additionalProperties' is not"),
+    ({"config": {"subnet": "172.28.0.0"}}, "config.subnet: '172.28.0.0' is not a CIDR prefix"),
+    ({"config": {"subnet": "172.28.0.0/40"}}, "config.subnet: '172.28.0.0/40' is not a CIDR prefix"),
+    ({"config": {"subnet": "172.28.0.0/16"}, "network": "shared"}, "config.subnet: k3d refuses a subnet for an existing"),
 ])
 def test_bad_specs_name_the_option(params, words):
     with pytest.raises(m.SpecError) as err:
@@ -182,7 +185,7 @@ def test_render_config_everything():
         k3s_args=[{"arg": "--disable=traefik", "node_filters": ["server:*"]}],
         network="shared", registry_create={"name": "reg", "host_port": "5000"}, registry_use=["k3d-other:5000"],
         wait=False, timeout="2m", kubeconfig={"update_default": False, "switch_context": True},
-        config={"subnet": "172.28.0.0/16", "options": {"runtime": {"labels": [{"label": "team=a", "nodeFilters": ["all"]}]}}})
+        config={"subnet": "auto", "options": {"runtime": {"labels": [{"label": "team=a", "nodeFilters": ["all"]}]}}})
     cfg = m.render_config(desired)
     assert schema_errors(cfg) == []
     assert cfg["kubeAPI"] == {"host": "k3d.local", "hostIP": "127.0.0.1", "hostPort": "6550"}
@@ -194,7 +197,7 @@ def test_render_config_everything():
     assert cfg["options"]["k3d"] == {"wait": False, "timeout": "2m"}
     assert cfg["options"]["kubeconfig"] == {"updateDefaultKubeconfig": False, "switchCurrentContext": True}
     assert [lab["label"].split("=")[0] for lab in cfg["options"]["runtime"]["labels"]] == [m.SPEC_LABEL, "team"]
-    assert cfg["subnet"] == "172.28.0.0/16" and cfg["network"] == "shared" and cfg["token"] == "t0k"
+    assert cfg["subnet"] == "auto" and cfg["network"] == "shared" and cfg["token"] == "t0k"
     assert desired.proxied_ports == ["2746:2746/tcp", "9090:90/tcp"]
 
 
