@@ -4,6 +4,7 @@ Node records keep every runtime label; the listing later shows only keys startin
 k3d's Docker translation does.
 """
 import hashlib
+import os
 import random
 import string
 import time
@@ -144,7 +145,11 @@ def build_cluster(state, name, cfg):
     has_lb = not k3d_options.get("disableLoadbalancer", False)
     image = cfg.get("image") or DEFAULT_IMAGE
     token = cfg.get("token") or random_token()
+    subnet = cfg.get("subnet") or ""
+    if subnet not in ("", "auto") and "/" not in subnet:
+        raise filters.FilterError("invalid subnet '%s': netip.ParsePrefix(\"%s\"): no '/'" % (subnet, subnet))
     network = _network(state, cfg.get("network") or "k3d-" + name, bool(cfg.get("network")))
+    network["subnet"] = subnet if subnet != "auto" else ""
     image_volume = "" if k3d_options.get("disableImageVolume") else "k3d-%s-images" % name
     api = cfg.get("kubeAPI") or {}
     host_ip = api.get("hostIP") or "0.0.0.0"
@@ -189,6 +194,16 @@ def build_cluster(state, name, cfg):
         for node in chosen:
             node["volumes"].append(volume)
     add_ports(cluster, cfg.get("ports"))
+    # the order of k3d's transform.go (it decides which of several problems is reported)
+    for dummy in _apply((options.get("k3s") or {}).get("nodeLabels"), "label", nodes,
+                        ("k3s node label mapping", "k3s node label mapping")):
+        pass  # k3s node labels are not visible in the listing
+    for label, chosen in _apply(runtime.get("labels"), "label", nodes, ("RuntimeLabelmapping", "runtime label mapping")):
+        key, dummy, value = label.partition("=")
+        if key.startswith(("k3s.", "k3d.")) or key == "app":
+            logs.fatal('runtime label "%s" is reserved for internal usage' % key)
+        for node in chosen:
+            node["runtimeLabels"][key] = value
     for env, chosen in _apply(cfg.get("env"), "envVar", nodes, ("EnvVarMapping", "environment variable config")):
         for node in chosen:
             node["env"].append(env)
@@ -196,15 +211,6 @@ def build_cluster(state, name, cfg):
                               ("K3sExtraArg", "k3s extra args config")):
         for node in chosen:
             node["Cmd"] = (node["Cmd"] or []) + [arg]
-    for label, chosen in _apply(runtime.get("labels"), "label", nodes, ("RuntimeLabelmapping", "runtime label mapping")):
-        key, dummy, value = label.partition("=")
-        if key.startswith(("k3s.", "k3d.")) or key == "app":
-            logs.fatal('runtime label "%s" is reserved for internal usage' % key)
-        for node in chosen:
-            node["runtimeLabels"][key] = value
-    for item in (options.get("k3s") or {}).get("nodeLabels") or []:
-        if not item.get("nodeFilters") and len(nodes) > 1:
-            raise filters.FilterError("k3s node label mapping '%s' lacks a node filter, but there's more than one node" % item.get("label"))
     registry = (cfg.get("registries") or {}).get("create")
     if registry and registry.get("name"):
         reg_name = registry["name"] if registry["name"].startswith("k3d-") else "k3d-" + registry["name"]
@@ -219,6 +225,30 @@ def build_cluster(state, name, cfg):
         node["created"] = created_now()
         node["IP"]["IP"] = next_ip(cluster, state)
     return cluster
+
+
+def validate_volumes(cluster, docker_down_message=None):
+    """k3d's ValidateVolumeMount for each node's own volumes (the image volume comes later in k3d):
+    missing host paths and (with Docker down) unverifiable named volumes are warnings; a relative
+    destination is an error. Named volumes of a running "Docker" are not tracked by the stand-in."""
+    for node in cluster["nodes"]:
+        for volume in node["volumes"]:
+            if cluster["imageVolume"] and volume == cluster["imageVolume"] + ":/k3d/images":
+                continue
+            parts = volume.split(":")
+            if len(parts) > 3:
+                return "invalid volume mount '%s': maximal 2 ':' allowed" % volume
+            src, dest = parts[0], parts[0] if len(parts) == 1 else parts[1]
+            if src and ("/" in src or "\\" in src):
+                if not os.path.exists(src):
+                    logs.warn("failed to stat file/directory '%s' volume mount '%s': please make sure it exists" % (src, volume))
+            elif src and docker_down_message:
+                logs.warn("failed to get named volume: runtime failed to get volume '%s': docker failed to list volumes: %s"
+                          % (src, docker_down_message))
+            if not dest.startswith("/"):
+                return ("failed to validate volume mount '%s': volume mount destination doesn't appear to be an absolute "
+                        "path: '%s' in '%s'" % (volume, dest, volume))
+    return None
 
 
 def copy_for_new_node(cluster, role, name, image=None):

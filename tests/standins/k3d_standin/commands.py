@@ -144,11 +144,20 @@ def cmd_cluster_create(argv):
         if len(name) > 32:
             logs.fatal("Failed Cluster Configuration Validation:  provided cluster name '%s' does not match requirements: "
                        "Cluster name must be <= 32 characters, but has %d" % (name, len(name)))
+        problem = build.validate_volumes(cluster, store.docker_down_message() if store.docker_down() else None)
+        if problem:
+            logs.fatal("Failed Cluster Configuration Validation:  " + problem)
         if cluster_get(state, name) is not None:
             logs.fatal("Failed to create cluster '%s' because a cluster with that name already exists" % name)
         logs.info("Prep: Network")
+        no_rollback = (options.get("k3d") or {}).get("disableRollback", False)
+        if cluster["network"]["external"] and cluster["network"]["subnet"]:
+            _fail_create(state, name, no_rollback, "Failed Cluster Preparation: Failed Network Preparation: cannot "
+                                                   "specify subnet for exiting network")  # sic, k3d's spelling
         if store.docker_down():
-            _fail_create_docker_down(state, name, (options.get("k3d") or {}).get("disableRollback", False))
+            _fail_create(state, name, no_rollback, "Failed Cluster Preparation: Failed Network Preparation: failed to "
+                                                   "create cluster network: failed to check for duplicate docker "
+                                                   "networks: docker failed to list networks: " + store.docker_down_message())
         logs.info("Created network '%s'" % cluster["network"]["name"])
         if cluster["imageVolume"]:
             logs.info("Created image volume %s" % cluster["imageVolume"])
@@ -169,10 +178,9 @@ def cmd_cluster_create(argv):
     print("kubectl cluster-info")
 
 
-def _fail_create_docker_down(state, name, no_rollback):
-    """k3d's ClusterRun failing at its first Docker call (the network), then its rollback failing too."""
-    logs.error("Failed Cluster Preparation: Failed Network Preparation: failed to create cluster network: failed to "
-               "check for duplicate docker networks: docker failed to list networks: " + store.docker_down_message())
+def _fail_create(state, name, no_rollback, error):
+    """k3d's ClusterRun failing before it created anything, then its rollback failing to find the cluster."""
+    logs.error(error)
     if no_rollback:
         logs.fatal("Cluster creation FAILED, rollback deactivated.")
     logs.error("Failed to create cluster >>> Rolling Back")
