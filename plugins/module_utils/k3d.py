@@ -208,11 +208,11 @@ class K3dCli:
     def mask(self, value):
         return mask(value, self.secrets)
 
-    def run(self, args, data=None, what=None, environ=None):
+    def run(self, args, data=None, what=None, environ=None, cwd=None):
         """Run k3d; return stdout; raise K3dError (masked, with k3d's own messages) on a non-zero exit."""
         cmd = [self.binary] + list(args)
         rc, out, err = self.module.run_command(
-            cmd, data=data, environ_update=dict({"LOG_COLORS": "false", DOLLAR_ENV: "$"}, **(environ or {})))
+            cmd, data=data, environ_update=dict({"LOG_COLORS": "false", DOLLAR_ENV: "$"}, **(environ or {})), cwd=cwd)
         if rc != 0:
             messages = k3d_messages(err) or k3d_messages(out) or [(err or out or "").strip()]
             raise K3dError(self.mask("%s failed: %s" % (what or "k3d " + " ".join(args[:2]), "; ".join(messages))),
@@ -256,10 +256,11 @@ class K3dCli:
         kind = action["action"]
         if kind == "create":
             # k3d copies the env-expanded config (the token in it) to a file in $TMPDIR and never removes it
-            # (cmd/util/config/config.go in v5.9.0), so it gets a private TMPDIR that we remove.
+            # (cmd/util/config/config.go in v5.9.0), so it gets a private TMPDIR that we remove. It runs in /
+            # because it reads `files` sources relative to "-", our stdin config (see k3d_spec._check_file).
             with private_tmpdir() as scratch:
                 self.run(["cluster", "create", name, "--config", "-"], data=config_text(render_config(spec)),
-                         what="k3d cluster create %s" % name, environ={"TMPDIR": scratch})
+                         what="k3d cluster create %s" % name, environ={"TMPDIR": scratch}, cwd="/")
         elif kind == "delete":
             self.delete(name)
         elif kind in ("start", "stop"):

@@ -42,6 +42,9 @@ _DURATION_RE = re.compile(r"^(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h))+)$
 _PORT_RANGE_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
 _PROTOCOLS = ("tcp", "udp", "sctp")
 _RESERVED_LABEL_PREFIXES = ("k3d.", "k3s.")
+# k3d's destination shortcuts for `files` (pkg/types/k3s/paths.go)
+K3S_PATH_SHORTCUTS = ("k3s-storage", "k3s-manifests", "k3s-manifests-custom", "k3s-containerd", "k3s-containerd-tmpl",
+                      "k3s-registry-config")
 FILTER_HELP = ("server|servers|agent|agents|loadbalancer|all followed by :INDEX, :INDEX,INDEX, "
                ":START-END or :* (for example server:0, agent:*); loadbalancer and all need no subset")
 
@@ -311,6 +314,22 @@ def _check_config(config, counts):
         items = _get_path(config, dotted) or []
         _check_filtered([dict(i, node_filters=i.get("nodeFilters")) for i in items], key, "config." + dotted, counts,
                         required)
+    for index, item in enumerate(config.get("files") or []):
+        _check_file(item, "config.files[%d]" % index)
+
+
+def _check_file(item, where):
+    """k3d v5.9 reads a ``files`` source as content when it has several lines, else as a path relative to the
+    config file -- which this module passes on stdin, so only absolute paths can mean anything (the door runs
+    k3d in /, where Go's filepath.Join(".", "/a/b") = "a/b" finds /a/b). Destinations are absolute or
+    start with one of k3d's k3s path shortcuts."""
+    if "\n" not in item["source"] and not item["source"].startswith("/"):
+        raise SpecError("%s.source: %r is neither an absolute path nor multi-line content; k3d would look for it "
+                        "relative to its config file, which this module passes on stdin" % (where, item["source"]))
+    first = item["destination"].split("/")[0]
+    if not item["destination"].startswith("/") and first not in K3S_PATH_SHORTCUTS:
+        raise SpecError("%s.destination: %r must be an absolute path or start with one of %s"
+                        % (where, item["destination"], ", ".join(K3S_PATH_SHORTCUTS)))
 
 
 # ---- the spec -----------------------------------------------------------------------------------

@@ -139,11 +139,13 @@ class FakeModule:
     def __init__(self, replies=(), check_mode=False):
         self.replies = list(replies)
         self.calls = []
+        self.cwds = []
         self.no_log_values = set()
         self.check_mode = check_mode
 
-    def run_command(self, cmd, data=None, environ_update=None):
+    def run_command(self, cmd, data=None, environ_update=None, cwd=None):
         self.calls.append((cmd, data, environ_update))
+        self.cwds.append(cwd)
         return self.replies.pop(0)
 
     def get_bin_path(self, name):
@@ -211,15 +213,16 @@ def test_create_passes_the_config_on_stdin_and_protects_dollars(tmp_path):
     assert "pa$$word" not in " ".join(cmd) and "pa$$word" not in data
     assert "pa${ARGOOPS_K3D_DOLLAR}${ARGOOPS_K3D_DOLLAR}word" in data
     assert env["ARGOOPS_K3D_DOLLAR"] == "$"
+    assert module.cwds == ["/"]  # absolute `files` sources resolve there
 
 
 class LeavingModule(FakeModule):
     """k3d v5.9.0's create: writes the expanded config into $TMPDIR and leaves it there."""
 
-    def run_command(self, cmd, data=None, environ_update=None):
+    def run_command(self, cmd, data=None, environ_update=None, cwd=None):
         with open(os.path.join(environ_update["TMPDIR"], "k3d-config-tmp--123"), "w") as handle:
             handle.write(data)
-        return super(LeavingModule, self).run_command(cmd, data, environ_update)
+        return super(LeavingModule, self).run_command(cmd, data, environ_update, cwd)
 
 
 def test_create_gives_k3d_a_private_tmpdir_and_removes_what_it_left(tmp_path):

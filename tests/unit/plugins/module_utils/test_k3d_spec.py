@@ -136,6 +136,8 @@ def test_bad_port_specs(text, words):
     ({"config": {"options": {"runtime": {"labels": [{"label": "k3d.mine=1", "nodeFilters": ["all"]}]}}}}, "reserved"),
     ({"config": {"options": {"runtime": {"labels": [{"label": "mine=1"}]}}}}, "config.options.runtime.labels[0].node_filters"),
     ({"config": {"files": [{"source": "a"}]}}, "config.files[0]: missing required key 'destination'"),
+    ({"config": {"files": [{"source": "app.yaml", "destination": "/x"}]}}, "config.files[0].source: 'app.yaml' is neither"),
+    ({"config": {"files": [{"source": "/a", "destination": "manifests/a"}]}}, "config.files[0].destination: 'manifests/a'"),
     ({"config": {"registries": {"additionalProperties": False}}}, "config.registries: key 'additionalProperties' is not"),
     ({"config": {"subnet": "172.28.0.0"}}, "config.subnet: '172.28.0.0' is not a CIDR prefix"),
     ({"config": {"subnet": "172.28.0.0/40"}}, "config.subnet: '172.28.0.0/40' is not a CIDR prefix"),
@@ -151,6 +153,12 @@ def test_volumes_and_single_node_clusters_need_no_filter():
     no_lb = {"options": {"k3d": {"disableLoadbalancer": True}}}
     assert spec(volumes=[{"volume": "/data:/data"}]).volumes[0]["volume"] == "/data:/data"
     assert spec(env=[{"env_var": "A=1"}], config=no_lb).env[0]["env_var"] == "A=1"
+
+
+def test_files_take_absolute_sources_or_content_and_k3s_shortcuts():
+    files = [{"source": "/srv/app.yaml", "destination": "k3s-manifests/app.yaml", "nodeFilters": ["server:*"]},
+             {"source": "kind: ConfigMap\n", "destination": "/var/lib/x.yaml", "nodeFilters": ["server:*"]}]
+    assert spec(config={"files": files}).config["files"] == files
 
 
 def test_open_parts_of_the_schema_stay_open():
