@@ -5,6 +5,7 @@ k3d's Docker translation does.
 """
 import hashlib
 import os
+import posixpath
 import random
 import string
 import time
@@ -136,7 +137,29 @@ def _change(node, mappings, remove):
                 del ports[container]
 
 
-def build_cluster(state, name, cfg):
+K3S_PATH_SHORTCUTS = ("k3s-storage", "k3s-manifests", "k3s-manifests-custom", "k3s-containerd", "k3s-containerd-tmpl",
+                      "k3s-registry-config")
+
+
+def _check_file(item, nodes, config_file):
+    """k3d's files: node filter, ReadFileSource (multi-line = content, else a path joined to the config
+    file's directory the way Go's filepath.Join does, dropping a leading "/"), ResolveFileDestination."""
+    source, destination = item.get("source", ""), item.get("destination", "")
+    try:
+        filters.filter_nodes(nodes, item.get("nodeFilters") or [])
+    except filters.FilterError as exc:
+        raise filters.FilterError("failed to filter nodes for file copying '{%s %s %s [%s]}': %s" % (
+            source, destination, item.get("description", ""), " ".join(item.get("nodeFilters") or []), exc))
+    if "\n" not in source:
+        path = posixpath.normpath((os.path.dirname(config_file) or ".") + "/" + source)
+        if not os.path.isfile(path):
+            raise filters.FilterError("failed to read source content: could resolve source file path: %s" % path)
+    if not destination.startswith("/") and destination.split("/")[0] not in K3S_PATH_SHORTCUTS:
+        raise filters.FilterError("destination path is not correct: destination can be only absolute path or starts "
+                                  "with predefined shortcut path. Could not resolve destination file path: %s" % destination)
+
+
+def build_cluster(state, name, cfg, config_file=""):
     """A new cluster record from a merged v1alpha5 config (raises FilterError with k3d's messages)."""
     options = cfg.get("options") or {}
     k3d_options = options.get("k3d") or {}
@@ -211,6 +234,8 @@ def build_cluster(state, name, cfg):
                               ("K3sExtraArg", "k3s extra args config")):
         for node in chosen:
             node["Cmd"] = (node["Cmd"] or []) + [arg]
+    for item in cfg.get("files") or []:
+        _check_file(item, nodes, config_file)
     registry = (cfg.get("registries") or {}).get("create")
     if registry and registry.get("name"):
         reg_name = registry["name"] if registry["name"].startswith("k3d-") else "k3d-" + registry["name"]

@@ -135,7 +135,7 @@ def cmd_cluster_create(argv):
     kube_options = options.get("kubeconfig") or {}
     with store.Store() as state:
         try:
-            cluster = build.build_cluster(state, name, cfg)
+            cluster = build.build_cluster(state, name, cfg, values["config"] or "")
         except filters.FilterError as exc:
             logs.fatal(str(exc))
         if not _HOSTNAME.match(name):
