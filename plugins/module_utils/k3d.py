@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import tempfile
 
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_drift import (
@@ -207,11 +208,11 @@ class K3dCli:
     def mask(self, value):
         return mask(value, self.secrets)
 
-    def run(self, args, data=None, what=None):
+    def run(self, args, data=None, what=None, environ=None, cwd=None):
         """Run k3d; return stdout; raise K3dError (masked, with k3d's own messages) on a non-zero exit."""
         cmd = [self.binary] + list(args)
         rc, out, err = self.module.run_command(
-            cmd, data=data, environ_update={"LOG_COLORS": "false", DOLLAR_ENV: "$"})
+            cmd, data=data, environ_update=dict({"LOG_COLORS": "false", DOLLAR_ENV: "$"}, **(environ or {})), cwd=cwd)
         if rc != 0:
             messages = k3d_messages(err) or k3d_messages(out) or [(err or out or "").strip()]
             raise K3dError(self.mask("%s failed: %s" % (what or "k3d " + " ".join(args[:2]), "; ".join(messages))),
@@ -254,8 +255,12 @@ class K3dCli:
         """Carry out one planned in-place action (see k3d_spec.plan)."""
         kind = action["action"]
         if kind == "create":
-            self.run(["cluster", "create", name, "--config", "-"], data=config_text(render_config(spec)),
-                     what="k3d cluster create %s" % name)
+            # k3d copies the env-expanded config (the token in it) to a file in $TMPDIR and never removes it
+            # (cmd/util/config/config.go in v5.9.0), so it gets a private TMPDIR that we remove. It runs in /
+            # because it reads `files` sources relative to "-", our stdin config (see k3d_spec._check_file).
+            with private_tmpdir() as scratch:
+                self.run(["cluster", "create", name, "--config", "-"], data=config_text(render_config(spec)),
+                         what="k3d cluster create %s" % name, environ={"TMPDIR": scratch}, cwd="/")
         elif kind == "delete":
             self.delete(name)
         elif kind in ("start", "stop"):
@@ -284,6 +289,16 @@ class K3dCli:
         if lines and lines[0].strip() == "---":
             lines = lines[1:]
         return "".join(lines)
+
+
+@contextlib.contextmanager
+def private_tmpdir():
+    """A directory only we can read, removed with whatever k3d left in it."""
+    path = tempfile.mkdtemp(prefix="argoops-k3d-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def sync_kubeconfig(module, path, content):

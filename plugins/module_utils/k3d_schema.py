@@ -5,10 +5,12 @@
 
 k3d validates a config file against a JSON schema (pkg/config/v1alpha5/schema.json in k3d v5.9) and
 refuses the whole file on the first unknown key. We check the same rules up front so the error names our
-option and the offending path instead of k3d's. Closed objects reject unknown keys; two places in k3d's
-schema are open and stay open here: ``options.runtime`` (no ``additionalProperties``) and
-``registries`` (its ``additionalProperties: false`` sits inside ``properties``, so it has no effect),
-as are ``hostAliases`` items. Plain Python, no Ansible imports.
+option and the offending path instead of k3d's. Closed objects reject unknown keys; three places in k3d's
+schema are open and stay open here: ``options.runtime`` and ``hostAliases`` items (no
+``additionalProperties``) and ``registries``, whose ``additionalProperties: false`` sits inside
+``properties``: it does not close the object, it declares a key named ``additionalProperties`` that
+always fails ("False always fails validation"), so that one key is refused. Checked against real k3d
+v5.9.0 by tests/integration/test_k3d_real.py. Plain Python, no Ansible imports.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -16,12 +18,14 @@ __metaclass__ = type
 
 
 class Obj:
-    """An object node: ``props`` maps key -> rule; ``open`` allows unknown keys; ``required`` keys."""
+    """An object node: ``props`` maps key -> rule; ``open`` allows unknown keys; ``required`` keys;
+    ``refused`` keys are never valid (even in an open object)."""
 
-    def __init__(self, props, open_=False, required=()):
+    def __init__(self, props, open_=False, required=(), refused=()):
         self.props = props
         self.open = open_
         self.required = required
+        self.refused = refused
 
 
 class Arr:
@@ -76,7 +80,7 @@ SIMPLE_CONFIG = Obj({
         }),
         "use": Arr(STR),
         "config": STR,
-    }, open_=True),
+    }, open_=True, refused=("additionalProperties",)),
     "hostAliases": Arr(Obj({"ip": STR, "hostnames": Arr(STR)}, open_=True)),
 })
 
@@ -117,7 +121,9 @@ def schema_errors(value, rule=SIMPLE_CONFIG, path="config"):
             if key not in value:
                 errors.append("%s: missing required key %r" % (path, key))
         for key in sorted(value):
-            if key in rule.props:
+            if key in rule.refused:
+                errors.append("%s: key %r is not allowed (k3d's schema refuses it whatever its value)" % (path, key))
+            elif key in rule.props:
                 errors.extend(schema_errors(value[key], rule.props[key], "%s.%s" % (path, key)))
             elif not rule.open:
                 errors.append("%s: unknown key %r; k3d's v1alpha5 schema allows only %s here"

@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import copy
 import hashlib
+import ipaddress
 import json
 import re
 
@@ -41,6 +42,9 @@ _DURATION_RE = re.compile(r"^(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h))+)$
 _PORT_RANGE_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
 _PROTOCOLS = ("tcp", "udp", "sctp")
 _RESERVED_LABEL_PREFIXES = ("k3d.", "k3s.")
+# k3d's destination shortcuts for `files` (pkg/types/k3s/paths.go)
+K3S_PATH_SHORTCUTS = ("k3s-storage", "k3s-manifests", "k3s-manifests-custom", "k3s-containerd", "k3s-containerd-tmpl",
+                      "k3s-registry-config")
 FILTER_HELP = ("server|servers|agent|agents|loadbalancer|all followed by :INDEX, :INDEX,INDEX, "
                ":START-END or :* (for example server:0, agent:*); loadbalancer and all need no subset")
 
@@ -163,6 +167,21 @@ def _check_filtered(items, key, option, counts, required=True):
                             "counts as one); k3d refuses %r without a node filter" % (where, total, item[key]))
         for position, text in enumerate(filters):
             select_nodes(text, "%s.node_filters[%d]" % (where, position), counts)
+
+
+def _check_subnet(subnet, network):
+    """k3d takes ``subnet`` as a CIDR prefix (or "auto"), and refuses one for an existing network."""
+    if subnet in (None, "", "auto"):
+        return
+    try:
+        if "/" not in subnet:
+            raise ValueError("no '/'")
+        ipaddress.ip_network(subnet, strict=False)
+    except ValueError as exc:
+        raise SpecError("config.subnet: %r is not a CIDR prefix such as 172.28.0.0/16 (or 'auto'): %s" % (subnet, exc))
+    if network:
+        raise SpecError("config.subnet: k3d refuses a subnet for an existing network (the network option %r); "
+                        "drop one of them" % network)
 
 
 def canonical_port(host_ip, host_port, container_port, protocol):
@@ -295,6 +314,22 @@ def _check_config(config, counts):
         items = _get_path(config, dotted) or []
         _check_filtered([dict(i, node_filters=i.get("nodeFilters")) for i in items], key, "config." + dotted, counts,
                         required)
+    for index, item in enumerate(config.get("files") or []):
+        _check_file(item, "config.files[%d]" % index)
+
+
+def _check_file(item, where):
+    """k3d v5.9 reads a ``files`` source as content when it has several lines, else as a path relative to the
+    config file -- which this module passes on stdin, so only absolute paths can mean anything (the door runs
+    k3d in /, where Go's filepath.Join(".", "/a/b") = "a/b" finds /a/b). Destinations are absolute or
+    start with one of k3d's k3s path shortcuts."""
+    if "\n" not in item["source"] and not item["source"].startswith("/"):
+        raise SpecError("%s.source: %r is neither an absolute path nor multi-line content; k3d would look for it "
+                        "relative to its config file, which this module passes on stdin" % (where, item["source"]))
+    first = item["destination"].split("/")[0]
+    if not item["destination"].startswith("/") and first not in K3S_PATH_SHORTCUTS:
+        raise SpecError("%s.destination: %r must be an absolute path or start with one of %s"
+                        % (where, item["destination"], ", ".join(K3S_PATH_SHORTCUTS)))
 
 
 # ---- the spec -----------------------------------------------------------------------------------
@@ -321,6 +356,7 @@ def build_spec(p):
     loadbalancer = not _get_path(config, "options.k3d.disableLoadbalancer")
     counts = {"server": p["servers"], "agent": p["agents"], "loadbalancer": 1 if loadbalancer else 0}
     _check_config(config, counts)
+    _check_subnet(config.get("subnet"), p["network"])
     proxied, direct = _check_ports(p["ports"], counts, loadbalancer)
     for option, key, required in (("env", "env_var", True), ("volumes", "volume", False), ("k3s_args", "arg", True)):
         _check_filtered(p[option], key, option, counts, required)

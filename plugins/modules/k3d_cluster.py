@@ -199,6 +199,10 @@ options:
         C(options.k3d.disableLoadbalancer), C(options.k3s.nodeLabels), C(options.runtime.labels), C(files),
         C(hostAliases), C(subnet). Checked against k3d's schema rules (unknown keys are rejected) before
         anything runs. Keys owned by other options (such as C(ports) or C(servers)) are rejected here.
+      - C(subnet) must be a CIDR prefix or C(auto), and k3d refuses a C(subnet) together with O(network).
+      - A C(files) C(source) is multi-line content or an absolute path on the host the module runs on
+        (k3d reads relative paths against its config file, which this module passes on stdin); a
+        C(destination) is absolute or starts with a k3d shortcut such as C(k3s-manifests).
       - Part of the recorded spec, so changes are drift that needs O(recreate=true).
     type: dict
     default: {}

@@ -32,6 +32,11 @@ KUBE_MODULE_DIR = paths.CONTROLPLANE_DIR
 ETCD_MODULE_DIR = os.path.join(paths.CONTROLPLANE_DIR, "etcd")
 ARGODB_MODULE_DIR = os.path.join(paths.CONTROLPLANE_DIR, "argodb")
 IMAGETOOL_MODULE_DIR = os.path.join(paths.CONTROLPLANE_DIR, "imagetool")
+K3D_MODULE = "github.com/k3d-io/k3d/v5"
+K3D_MODULE_DIR = os.path.join(paths.REPO_ROOT, "tests", "realk3d")  # its go.mod says why not `go install`
+# k3d's Makefile stamps version.K3sVersion with the k3s stable channel of release day (fetched by curl, not in
+# the source, whose fallback is v1.32.5-k3s1); v5.9.0 as released prints this one (reference/k3d-cli.md).
+K3D_K3S_VERSION = "v1.35.5-k3s1"
 
 
 def required_version(module_dir: str, module: str) -> str:
@@ -123,6 +128,7 @@ class Component:
 def components() -> dict:
     kube = kube_version()
     etcd = etcd_version()
+    k3d = required_version(K3D_MODULE_DIR, K3D_MODULE)
     argo_ldflags = f"-s -w -X {ARGO_MODULE}.version={ARGO_VERSION} -X {ARGO_MODULE}.gitTag={ARGO_VERSION}"
     items = [
         Component("etcd", etcd, ["etcd"], ["./cmd/etcd"], module_dir=ETCD_MODULE_DIR),
@@ -139,6 +145,9 @@ def components() -> dict:
         # our wrapper over Argo's archive code, as Argo's hack/db panics at v4.0.5 (argodb/cmd/db/main.go)
         Component("argo-db", required_version(ARGODB_MODULE_DIR, ARGO_MODULE), ["db"], ["./cmd/db"],
                   module_dir=ARGODB_MODULE_DIR, tags=ARGO_TAGS),
+        # the real k3d CLI, for what needs no Docker engine (version, its Docker errors, config validation)
+        Component("k3d", k3d, ["k3d"], [K3D_MODULE], module_dir=K3D_MODULE_DIR,
+                  ldflags=f"-s -w -X {K3D_MODULE}/version.Version={k3d} -X {K3D_MODULE}/version.K3sVersion={K3D_K3S_VERSION}"),
     ]
     items += node_components(kube, argo_ldflags)
     return {c.name: c for c in items}

@@ -4,6 +4,8 @@ Node records keep every runtime label; the listing later shows only keys startin
 k3d's Docker translation does.
 """
 import hashlib
+import os
+import posixpath
 import random
 import string
 import time
@@ -135,7 +137,29 @@ def _change(node, mappings, remove):
                 del ports[container]
 
 
-def build_cluster(state, name, cfg):
+K3S_PATH_SHORTCUTS = ("k3s-storage", "k3s-manifests", "k3s-manifests-custom", "k3s-containerd", "k3s-containerd-tmpl",
+                      "k3s-registry-config")
+
+
+def _check_file(item, nodes, config_file):
+    """k3d's files: node filter, ReadFileSource (multi-line = content, else a path joined to the config
+    file's directory the way Go's filepath.Join does, dropping a leading "/"), ResolveFileDestination."""
+    source, destination = item.get("source", ""), item.get("destination", "")
+    try:
+        filters.filter_nodes(nodes, item.get("nodeFilters") or [])
+    except filters.FilterError as exc:
+        raise filters.FilterError("failed to filter nodes for file copying '{%s %s %s [%s]}': %s" % (
+            source, destination, item.get("description", ""), " ".join(item.get("nodeFilters") or []), exc))
+    if "\n" not in source:
+        path = posixpath.normpath((os.path.dirname(config_file) or ".") + "/" + source)
+        if not os.path.isfile(path):
+            raise filters.FilterError("failed to read source content: could resolve source file path: %s" % path)
+    if not destination.startswith("/") and destination.split("/")[0] not in K3S_PATH_SHORTCUTS:
+        raise filters.FilterError("destination path is not correct: destination can be only absolute path or starts "
+                                  "with predefined shortcut path. Could not resolve destination file path: %s" % destination)
+
+
+def build_cluster(state, name, cfg, config_file=""):
     """A new cluster record from a merged v1alpha5 config (raises FilterError with k3d's messages)."""
     options = cfg.get("options") or {}
     k3d_options = options.get("k3d") or {}
@@ -144,7 +168,11 @@ def build_cluster(state, name, cfg):
     has_lb = not k3d_options.get("disableLoadbalancer", False)
     image = cfg.get("image") or DEFAULT_IMAGE
     token = cfg.get("token") or random_token()
+    subnet = cfg.get("subnet") or ""
+    if subnet not in ("", "auto") and "/" not in subnet:
+        raise filters.FilterError("invalid subnet '%s': netip.ParsePrefix(\"%s\"): no '/'" % (subnet, subnet))
     network = _network(state, cfg.get("network") or "k3d-" + name, bool(cfg.get("network")))
+    network["subnet"] = subnet if subnet != "auto" else ""
     image_volume = "" if k3d_options.get("disableImageVolume") else "k3d-%s-images" % name
     api = cfg.get("kubeAPI") or {}
     host_ip = api.get("hostIP") or "0.0.0.0"
@@ -189,6 +217,16 @@ def build_cluster(state, name, cfg):
         for node in chosen:
             node["volumes"].append(volume)
     add_ports(cluster, cfg.get("ports"))
+    # the order of k3d's transform.go (it decides which of several problems is reported)
+    for dummy in _apply((options.get("k3s") or {}).get("nodeLabels"), "label", nodes,
+                        ("k3s node label mapping", "k3s node label mapping")):
+        pass  # k3s node labels are not visible in the listing
+    for label, chosen in _apply(runtime.get("labels"), "label", nodes, ("RuntimeLabelmapping", "runtime label mapping")):
+        key, dummy, value = label.partition("=")
+        if key.startswith(("k3s.", "k3d.")) or key == "app":
+            logs.fatal('runtime label "%s" is reserved for internal usage' % key)
+        for node in chosen:
+            node["runtimeLabels"][key] = value
     for env, chosen in _apply(cfg.get("env"), "envVar", nodes, ("EnvVarMapping", "environment variable config")):
         for node in chosen:
             node["env"].append(env)
@@ -196,15 +234,8 @@ def build_cluster(state, name, cfg):
                               ("K3sExtraArg", "k3s extra args config")):
         for node in chosen:
             node["Cmd"] = (node["Cmd"] or []) + [arg]
-    for label, chosen in _apply(runtime.get("labels"), "label", nodes, ("RuntimeLabelmapping", "runtime label mapping")):
-        key, dummy, value = label.partition("=")
-        if key.startswith(("k3s.", "k3d.")) or key == "app":
-            logs.fatal('runtime label "%s" is reserved for internal usage' % key)
-        for node in chosen:
-            node["runtimeLabels"][key] = value
-    for item in (options.get("k3s") or {}).get("nodeLabels") or []:
-        if not item.get("nodeFilters") and len(nodes) > 1:
-            raise filters.FilterError("k3s node label mapping '%s' lacks a node filter, but there's more than one node" % item.get("label"))
+    for item in cfg.get("files") or []:
+        _check_file(item, nodes, config_file)
     registry = (cfg.get("registries") or {}).get("create")
     if registry and registry.get("name"):
         reg_name = registry["name"] if registry["name"].startswith("k3d-") else "k3d-" + registry["name"]
@@ -219,6 +250,30 @@ def build_cluster(state, name, cfg):
         node["created"] = created_now()
         node["IP"]["IP"] = next_ip(cluster, state)
     return cluster
+
+
+def validate_volumes(cluster, docker_down_message=None):
+    """k3d's ValidateVolumeMount for each node's own volumes (the image volume comes later in k3d):
+    missing host paths and (with Docker down) unverifiable named volumes are warnings; a relative
+    destination is an error. Named volumes of a running "Docker" are not tracked by the stand-in."""
+    for node in cluster["nodes"]:
+        for volume in node["volumes"]:
+            if cluster["imageVolume"] and volume == cluster["imageVolume"] + ":/k3d/images":
+                continue
+            parts = volume.split(":")
+            if len(parts) > 3:
+                return "invalid volume mount '%s': maximal 2 ':' allowed" % volume
+            src, dest = parts[0], parts[0] if len(parts) == 1 else parts[1]
+            if src and ("/" in src or "\\" in src):
+                if not os.path.exists(src):
+                    logs.warn("failed to stat file/directory '%s' volume mount '%s': please make sure it exists" % (src, volume))
+            elif src and docker_down_message:
+                logs.warn("failed to get named volume: runtime failed to get volume '%s': docker failed to list volumes: %s"
+                          % (src, docker_down_message))
+            if not dest.startswith("/"):
+                return ("failed to validate volume mount '%s': volume mount destination doesn't appear to be an absolute "
+                        "path: '%s' in '%s'" % (volume, dest, volume))
+    return None
 
 
 def copy_for_new_node(cluster, role, name, image=None):

@@ -10,13 +10,16 @@ from .flags import Flag, FlagError, parse
 DEFAULT_CLUSTER = "k3s-default"
 _HOSTNAME = re.compile(r"^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*"
                        r"([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9])$")
-_LIST_DOWN = ("runtime failed to list nodes: docker failed to get containers with labels 'map[app:k3d]': "
-              "failed to list containers: " + store.DOCKER_DOWN)
+
+
+def _list_down():
+    return ("runtime failed to list nodes: docker failed to get containers with labels 'map[app:k3d]': "
+            "failed to list containers: " + store.docker_down_message())
 
 
 def _get_down(name):
     return ("Failed to get nodes for cluster '%s': docker failed to get containers with labels "
-            "'map[k3d.cluster:%s]': failed to list containers: %s" % (name, name, store.DOCKER_DOWN))
+            "'map[k3d.cluster:%s]': failed to list containers: %s" % (name, name, store.docker_down_message()))
 
 
 def cluster_get(state, name):
@@ -59,7 +62,7 @@ def cmd_cluster_list(argv):
             clusters = [must_get(state, name) for name in names]
         else:
             if store.docker_down():
-                logs.fatal(_LIST_DOWN)
+                logs.fatal(_list_down())
             clusters = list(state["clusters"].values())
     clusters.sort(key=lambda c: c["name"])
     output = (values["output"] or "").lower()
@@ -132,7 +135,7 @@ def cmd_cluster_create(argv):
     kube_options = options.get("kubeconfig") or {}
     with store.Store() as state:
         try:
-            cluster = build.build_cluster(state, name, cfg)
+            cluster = build.build_cluster(state, name, cfg, values["config"] or "")
         except filters.FilterError as exc:
             logs.fatal(str(exc))
         if not _HOSTNAME.match(name):
@@ -141,13 +144,20 @@ def cmd_cluster_create(argv):
         if len(name) > 32:
             logs.fatal("Failed Cluster Configuration Validation:  provided cluster name '%s' does not match requirements: "
                        "Cluster name must be <= 32 characters, but has %d" % (name, len(name)))
+        problem = build.validate_volumes(cluster, store.docker_down_message() if store.docker_down() else None)
+        if problem:
+            logs.fatal("Failed Cluster Configuration Validation:  " + problem)
         if cluster_get(state, name) is not None:
             logs.fatal("Failed to create cluster '%s' because a cluster with that name already exists" % name)
         logs.info("Prep: Network")
+        no_rollback = (options.get("k3d") or {}).get("disableRollback", False)
+        if cluster["network"]["external"] and cluster["network"]["subnet"]:
+            _fail_create(state, name, no_rollback, "Failed Cluster Preparation: Failed Network Preparation: cannot "
+                                                   "specify subnet for exiting network")  # sic, k3d's spelling
         if store.docker_down():
-            logs.error("failed to create cluster network: failed to check for duplicate docker networks: " + store.DOCKER_DOWN)
-            logs.error("Failed to create cluster >>> Rolling Back")
-            logs.fatal("Cluster creation FAILED, all changes have been rolled back!")
+            _fail_create(state, name, no_rollback, "Failed Cluster Preparation: Failed Network Preparation: failed to "
+                                                   "create cluster network: failed to check for duplicate docker "
+                                                   "networks: docker failed to list networks: " + store.docker_down_message())
         logs.info("Created network '%s'" % cluster["network"]["name"])
         if cluster["imageVolume"]:
             logs.info("Created image volume %s" % cluster["imageVolume"])
@@ -168,13 +178,25 @@ def cmd_cluster_create(argv):
     print("kubectl cluster-info")
 
 
+def _fail_create(state, name, no_rollback, error):
+    """k3d's ClusterRun failing before it created anything, then its rollback failing to find the cluster."""
+    logs.error(error)
+    if no_rollback:
+        logs.fatal("Cluster creation FAILED, rollback deactivated.")
+    logs.error("Failed to create cluster >>> Rolling Back")
+    logs.info("Deleting cluster '%s'" % name)
+    cluster_get(state, name)
+    logs.error("failed to get cluster: No nodes found for given cluster")
+    logs.fatal("Cluster creation FAILED, also FAILED to rollback changes!")
+
+
 def cmd_cluster_delete(argv):
     values, dummy, names = parse(argv, [Flag("all", "bool", "a"), Flag("config", short="c")])
     with store.Store() as state:
         if values["all"]:
             logs.info("Deleting all clusters...")
             if store.docker_down():
-                logs.fatal(_LIST_DOWN)
+                logs.fatal(_list_down())
             names = sorted(state["clusters"])
         found = []
         for name in names or [DEFAULT_CLUSTER]:
@@ -214,7 +236,7 @@ def cmd_cluster_start_stop(argv, start):
     with store.Store() as state:
         if values["all"]:
             if store.docker_down():
-                logs.fatal(_LIST_DOWN)
+                logs.fatal(_list_down())
             clusters = [state["clusters"][n] for n in sorted(state["clusters"])]
         else:
             clusters = [must_get(state, name) for name in names or [DEFAULT_CLUSTER]]
@@ -335,13 +357,13 @@ def cmd_node_delete(argv):
         targets = []
         if values["all"]:
             if store.docker_down():
-                logs.fatal(_LIST_DOWN)
+                logs.fatal(_list_down())
             targets = [(c, n) for c in state["clusters"].values() for n in c["nodes"]
                        if n["role"] != "registry" or values["registries"]]
         for name in names:
             if store.docker_down():
                 logs.fatal("failed to get node '%s': failed to get container for node '%s': Failed to list containers: %s"
-                           % (name, name, store.DOCKER_DOWN))
+                           % (name, name, store.docker_down_message()))
             cluster, node = _find_node(state, name)
             if node is None:
                 logs.fatal("failed to get node '%s': failed to get container for node '%s': Didn't find container for node '%s'"
@@ -363,7 +385,7 @@ def cmd_node_delete(argv):
 def _clusters_for_kubeconfig(state, names, all_clusters, default_name=None):
     if all_clusters:
         if store.docker_down():
-            logs.fatal(_LIST_DOWN)
+            logs.fatal(_list_down())
         return [state["clusters"][n] for n in sorted(state["clusters"])]
     return [must_get(state, name) for name in names or ([default_name] if default_name else [])]
 
@@ -439,8 +461,12 @@ def main(argv):
     try:
         handler(rest)
     except FlagError as exc:
-        sys.stderr.write("Error: %s\n" % exc)
-        return 1
+        # cobra prints the error and the command's usage, then k3d's Execute logs the error as fatal
+        sys.stderr.write("Error: %s\nUsage:\n  (k3d's usage text, not reproduced by the stand-in)\n\n" % exc)
+        try:
+            logs.fatal(str(exc))
+        except logs.Fatal:
+            return 1
     except logs.Fatal:
         return 1
     return 0

@@ -65,8 +65,10 @@ TYPES = {
 for _prefix, _key in (("volumes", "volume"), ("ports", "port"), ("env", "envVar"), ("options.k3s.extraArgs", "arg"),
                       ("options.k3s.nodeLabels", "label"), ("options.runtime.labels", "label")):
     TYPES.update(_filtered(_prefix, _key))
-# Objects without additionalProperties:false in k3d's schema (registries' sits inside "properties").
+# Objects without additionalProperties:false in k3d's schema. Registries' sits inside "properties": it
+# declares a key named "additionalProperties" with the schema `false` instead (FALSE below).
 OPEN = {"options.runtime", "registries", "hostAliases.*"}
+FALSE = {"registries.additionalProperties"}
 REQUIRED = {"": ("apiVersion", "kind"), "files.*": ("source", "destination")}
 FORMATS = {"metadata.name": ("hostname", _HOSTNAME.match), "kubeAPI.host": ("hostname", _HOSTNAME.match),
            "kubeAPI.hostIP": ("ipv4", lambda v: _IPV4.match(v) and all(int(p) < 256 for p in v.split(".")))}
@@ -141,7 +143,9 @@ def schema_errors(value, pattern="", field="(root)"):
         for key in sorted(value):
             child = key if pattern == "" else pattern + "." + key
             child_field = key if field == "(root)" else field + "." + key
-            if child in TYPES:
+            if child in FALSE:
+                errors.append("%s: False always fails validation" % child_field)
+            elif child in TYPES:
                 errors.extend(schema_errors(value[key], child, child_field))
             elif pattern not in OPEN:
                 errors.append("%s: Additional property %s is not allowed" % (field, key))
@@ -159,6 +163,23 @@ def schema_errors(value, pattern="", field="(root)"):
     return errors
 
 
+def _go_string(value):
+    """What viper's GetString makes of a YAML value."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)
+
+
+def _not_a_mapping(yaml, text, data):
+    """go-yaml's message for a document that is not a mapping (k3d reads it into map[string]interface{})."""
+    line, tag = 1, "!!seq" if isinstance(data, list) else "!!str"
+    if yaml is not None:
+        node = yaml.compose(text)
+        line, tag = node.start_mark.line + 1, node.tag.replace("tag:yaml.org,2002:", "!!")
+    shown = tag if isinstance(data, list) else "%s `%s`" % (tag, _go_string(data))
+    return "line %d: cannot unmarshal %s into map[string]interface {}" % (line, shown)
+
+
 def load(source):
     """Read, expand and validate a config file ("-" = stdin) -> dict; fatal like k3d on any problem."""
     if source == "-":
@@ -166,16 +187,24 @@ def load(source):
     else:
         if not os.path.exists(source):
             logs.fatal("Failed to stat config file %s: stat %s: no such file or directory" % (source, source))
+        if os.path.isdir(source):
+            logs.fatal("error reading config file %s: read %s: is a directory" % (source, source))
         with open(source) as handle:
             text = handle.read()
     text = expand_env(text)
+    yaml = _yaml()
     try:
-        yaml = _yaml()
         data = yaml.safe_load(text) if yaml else json.loads(text)
     except Exception as exc:  # pylint: disable=broad-except
-        logs.fatal("Failed to read config file %s: %s" % (source, exc))
+        problem = getattr(exc, "problem", None) or str(exc)
+        mark = getattr(exc, "problem_mark", None)
+        where = "line %d: " % (mark.line + 1) if mark else ""
+        logs.fatal("Failed to read config file %s: While parsing config: yaml: %s%s" % (source, where, problem))
     data = {} if data is None else data
-    version = data.get("apiVersion", "") if isinstance(data, dict) else ""
+    if not isinstance(data, dict):
+        logs.fatal("Failed to read config file %s: While parsing config: yaml: unmarshal errors:\n  %s" % (
+            source, _not_a_mapping(yaml, text, data)))
+    version = _go_string(data.get("apiVersion", ""))
     if version.lower() != API_VERSION and version.lower() not in ("k3d.io/v1alpha2", "k3d.io/v1alpha3", "k3d.io/v1alpha4"):
         logs.fatal("Cannot validate config file %s: unsupported apiVersion '%s'" % (source, version))
     if version.lower() != API_VERSION:

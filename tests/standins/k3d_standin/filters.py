@@ -2,6 +2,8 @@
 import ipaddress
 import re
 
+from . import logs
+
 FILTER_RE = re.compile(r"^(?P<group>server|servers|agent|agents|loadbalancer|all)"
                        r"(?P<subsetSpec>:(?P<subset>(?P<subsetList>(\d+,?)+)|(?P<subsetRange>\d*-\d*)|(?P<subsetWildcard>\*)))?"
                        r"(?P<suffixSpec>:(?P<suffix>[A-Za-z]+))?$")
@@ -21,6 +23,7 @@ def split_filters(flag_value):
 
 def filter_nodes(nodes, filters):
     if not filters or not filters[0]:
+        logs.warn("No node filter specified")
         return list(nodes)
     by_role = dict((role, [n for n in nodes if n["role"] == role]) for role in ("server", "agent"))
     lb = [n for n in nodes if n["role"] == "loadbalancer"]

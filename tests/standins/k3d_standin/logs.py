@@ -24,7 +24,7 @@ def coloured():
 
 
 def _quote(msg):
-    if msg and all(ch in _BARE for ch in msg):
+    if all(ch in _BARE for ch in msg):  # logrus quotes only when needed (an empty msg stays bare)
         return msg
     return json.dumps(msg, ensure_ascii=False)
 

@@ -1,7 +1,7 @@
 """The stand-in's "Docker": one JSON file (path in $K3D_STANDIN_STATE), locked while a command runs.
 
 $K3D_STANDIN_DOCKER_DOWN=1 makes every runtime call fail the way k3d does when the Docker daemon
-cannot be reached.
+cannot be reached (naming the endpoint as k3d does: $DOCKER_HOST, else the default socket).
 """
 import fcntl
 import json
@@ -12,7 +12,12 @@ from . import logs
 
 STATE_ENV = "K3D_STANDIN_STATE"
 DOWN_ENV = "K3D_STANDIN_DOCKER_DOWN"
-DOCKER_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+
+def docker_down_message():
+    endpoint = os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    return "Cannot connect to the Docker daemon at %s. Is the docker daemon running?" % endpoint
 
 
 def docker_down():

@@ -3,7 +3,9 @@
 Listings are the recorded examples in tests/standins/listings (shapes from k3d's Go types).
 """
 import json
+import os
 import pathlib
+import tempfile
 
 import pytest
 
@@ -137,11 +139,13 @@ class FakeModule:
     def __init__(self, replies=(), check_mode=False):
         self.replies = list(replies)
         self.calls = []
+        self.cwds = []
         self.no_log_values = set()
         self.check_mode = check_mode
 
-    def run_command(self, cmd, data=None, environ_update=None):
+    def run_command(self, cmd, data=None, environ_update=None, cwd=None):
         self.calls.append((cmd, data, environ_update))
+        self.cwds.append(cwd)
         return self.replies.pop(0)
 
     def get_bin_path(self, name):
@@ -209,6 +213,28 @@ def test_create_passes_the_config_on_stdin_and_protects_dollars(tmp_path):
     assert "pa$$word" not in " ".join(cmd) and "pa$$word" not in data
     assert "pa${ARGOOPS_K3D_DOLLAR}${ARGOOPS_K3D_DOLLAR}word" in data
     assert env["ARGOOPS_K3D_DOLLAR"] == "$"
+    assert module.cwds == ["/"]  # absolute `files` sources resolve there
+
+
+class LeavingModule(FakeModule):
+    """k3d v5.9.0's create: writes the expanded config into $TMPDIR and leaves it there."""
+
+    def run_command(self, cmd, data=None, environ_update=None, cwd=None):
+        with open(os.path.join(environ_update["TMPDIR"], "k3d-config-tmp--123"), "w") as handle:
+            handle.write(data)
+        return super(LeavingModule, self).run_command(cmd, data, environ_update, cwd)
+
+
+def test_create_gives_k3d_a_private_tmpdir_and_removes_what_it_left(tmp_path):
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import argument_spec, build_spec
+    module = LeavingModule([(1, "", 'time="x" level=fatal msg="Cluster creation FAILED"\n')])
+    spec = build_spec(ArgumentSpecValidator(argument_spec()).validate({"name": "demo", "token": "Secret-1"})
+                      .validated_parameters)
+    with pytest.raises(k3d.K3dError):  # removed on failure too
+        cli(module, tmp_path).apply({"action": "create"}, "demo", spec)
+    scratch = module.calls[0][2]["TMPDIR"]
+    assert not os.path.exists(scratch) and scratch != tempfile.gettempdir()
 
 
 def test_kubeconfig_file_written_once_with_mode_0600(tmp_path):

@@ -136,6 +136,12 @@ def test_bad_port_specs(text, words):
     ({"config": {"options": {"runtime": {"labels": [{"label": "k3d.mine=1", "nodeFilters": ["all"]}]}}}}, "reserved"),
     ({"config": {"options": {"runtime": {"labels": [{"label": "mine=1"}]}}}}, "config.options.runtime.labels[0].node_filters"),
     ({"config": {"files": [{"source": "a"}]}}, "config.files[0]: missing required key 'destination'"),
+    ({"config": {"files": [{"source": "app.yaml", "destination": "/x"}]}}, "config.files[0].source: 'app.yaml' is neither"),
+    ({"config": {"files": [{"source": "/a", "destination": "manifests/a"}]}}, "config.files[0].destination: 'manifests/a'"),
+    ({"config": {"registries": {"additionalProperties": False}}}, "config.registries: key 'additionalProperties' is not"),
+    ({"config": {"subnet": "172.28.0.0"}}, "config.subnet: '172.28.0.0' is not a CIDR prefix"),
+    ({"config": {"subnet": "172.28.0.0/40"}}, "config.subnet: '172.28.0.0/40' is not a CIDR prefix"),
+    ({"config": {"subnet": "172.28.0.0/16"}, "network": "shared"}, "config.subnet: k3d refuses a subnet for an existing"),
 ])
 def test_bad_specs_name_the_option(params, words):
     with pytest.raises(m.SpecError) as err:
@@ -147,6 +153,12 @@ def test_volumes_and_single_node_clusters_need_no_filter():
     no_lb = {"options": {"k3d": {"disableLoadbalancer": True}}}
     assert spec(volumes=[{"volume": "/data:/data"}]).volumes[0]["volume"] == "/data:/data"
     assert spec(env=[{"env_var": "A=1"}], config=no_lb).env[0]["env_var"] == "A=1"
+
+
+def test_files_take_absolute_sources_or_content_and_k3s_shortcuts():
+    files = [{"source": "/srv/app.yaml", "destination": "k3s-manifests/app.yaml", "nodeFilters": ["server:*"]},
+             {"source": "kind: ConfigMap\n", "destination": "/var/lib/x.yaml", "nodeFilters": ["server:*"]}]
+    assert spec(config={"files": files}).config["files"] == files
 
 
 def test_open_parts_of_the_schema_stay_open():
@@ -181,7 +193,7 @@ def test_render_config_everything():
         k3s_args=[{"arg": "--disable=traefik", "node_filters": ["server:*"]}],
         network="shared", registry_create={"name": "reg", "host_port": "5000"}, registry_use=["k3d-other:5000"],
         wait=False, timeout="2m", kubeconfig={"update_default": False, "switch_context": True},
-        config={"subnet": "172.28.0.0/16", "options": {"runtime": {"labels": [{"label": "team=a", "nodeFilters": ["all"]}]}}})
+        config={"subnet": "auto", "options": {"runtime": {"labels": [{"label": "team=a", "nodeFilters": ["all"]}]}}})
     cfg = m.render_config(desired)
     assert schema_errors(cfg) == []
     assert cfg["kubeAPI"] == {"host": "k3d.local", "hostIP": "127.0.0.1", "hostPort": "6550"}
@@ -193,7 +205,7 @@ def test_render_config_everything():
     assert cfg["options"]["k3d"] == {"wait": False, "timeout": "2m"}
     assert cfg["options"]["kubeconfig"] == {"updateDefaultKubeconfig": False, "switchCurrentContext": True}
     assert [lab["label"].split("=")[0] for lab in cfg["options"]["runtime"]["labels"]] == [m.SPEC_LABEL, "team"]
-    assert cfg["subnet"] == "172.28.0.0/16" and cfg["network"] == "shared" and cfg["token"] == "t0k"
+    assert cfg["subnet"] == "auto" and cfg["network"] == "shared" and cfg["token"] == "t0k"
     assert desired.proxied_ports == ["2746:2746/tcp", "9090:90/tcp"]
 
 
