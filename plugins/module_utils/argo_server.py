@@ -100,8 +100,8 @@ def denial(status, body, through_proxy):
                 403: "the token's identity may not list workflows in that namespace (RBAC: list on "
                      "workflows.argoproj.io)",
                 404: "argo-server has no archive API here: is persistence.archive on?"}.get(status, "")
-    return ArgoServerError("%s answered HTTP %s%s%s" % (where, status, ": " + message if message else "",
-                                                       " (%s)" % hint if hint else ""), status)
+    detail = (": " + message if message else "") + (" (%s)" % hint if hint else "")
+    return ArgoServerError("%s answered HTTP %s%s" % (where, status, detail), status)
 
 
 def summarize(workflow):
@@ -128,7 +128,7 @@ def argument_spec():
         limit=dict(type="int", default=100),
         token=dict(type="str", no_log=True),
         service_account=dict(type="str"),
-        token_expiration_seconds=dict(type="int", default=600),
+        token_expiration_seconds=dict(type="int", default=600, no_log=False),  # a lifetime, not a secret
         server_url=dict(type="str", default=""),
         validate_server_certs=dict(type="bool", default=False),
         server_namespace=dict(type="str", default="argo"),

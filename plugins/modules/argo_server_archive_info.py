@@ -11,12 +11,12 @@ module: argo_server_archive_info
 short_description: List archived workflows as argo-server's API returns them (what Argo's UI shows)
 version_added: 0.2.0
 description:
-  - Calls argo-server's C(GET /api/v1/archived-workflows) for one namespace, as a user of the UI would: with a
+  - Calls argo-server's C(GET /api/v1/archived-workflows) for one namespace, as a user of the UI would, with a
     Kubernetes bearer token in argo-server's C(client) auth mode. Since Argo 3.5 the UI has no separate
     "Archived Workflows" page; archived runs appear in the Workflows list, read from this API.
   - Reaches argo-server at O(server_url), or (the default) through the Kubernetes API server's service proxy,
     so nothing has to be exposed. Through the proxy the token is sent in the C(authorization) cookie, which
-    argo-server reads like the header: the API server removes C(Authorization) before proxying.
+    argo-server reads like the header (the API server removes C(Authorization) before proxying).
   - The token is O(token), or a short-lived one the module requests for O(service_account) (TokenRequest API);
     it is never returned or logged. Without either, no credentials are sent (argo-server in C(client) mode must
     then answer 401, which fails the task with RV(status) set).
@@ -54,7 +54,7 @@ options:
     default: 600
   server_url:
     description:
-      - Base URL of argo-server, like V(https://localhost:2746) (k3d's port mapping, an Ingress). Empty: through
+      - Base URL of argo-server, like V(https://localhost:2746) (k3d's port mapping, an Ingress). When empty, through
         the Kubernetes API server's service proxy to O(server_service) in O(server_namespace).
     type: str
     default: ""
@@ -80,8 +80,12 @@ options:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
+  check_mode:
+    support: full
+    details: The module only reads (a requested token is not an object); it behaves the same in check mode.
+  diff_mode:
+    support: none
   platform:
     platforms: posix
 requirements:
@@ -92,6 +96,7 @@ seealso:
   - module: argoops.workflows.archive_info
     description: The same archive read from PostgreSQL directly.
   - name: Argo's workflow archive
+    description: Argo's documentation of the archive and of argo-server's archived-workflows API.
     link: https://argo-workflows.readthedocs.io/en/latest/workflow-archive/
 """
 

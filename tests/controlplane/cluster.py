@@ -47,8 +47,8 @@ def main(argv=None) -> int:
             if args.ref and args.ref not in catalog:
                 print(f"cluster images: no image {args.ref!r}; there are {', '.join(sorted(catalog))}", file=sys.stderr)
                 return 1
-            print(catalog[args.ref].ref if args.ref else "\n".join(f"{name:<24} {image.ref}"
-                                                                    for name, image in catalog.items()))
+            listing = "\n".join(f"{name:<24} {image.ref}" for name, image in catalog.items())
+            print(catalog[args.ref].ref if args.ref else listing)
         elif args.command == "up":
             cluster.up(state, node_kind=args.node)
         elif args.command == "down":

@@ -78,6 +78,7 @@ say "The workflow's output, from its pod ($workflow, container main)"
 "$kubectl" -n "$namespace" logs "$workflow" -c main | grep -v " argo=true"  
 
 say "Its row, read from PostgreSQL inside the cluster"
+# shellcheck disable=SC2016  # expanded by the pod's shell
 "$kubectl" -n "$namespace" exec postgres-0 -- sh -c 'psql -X -P pager=off -U "$POSTGRES_USER" -d argo -c "$0"' \
   "SELECT name, namespace, phase, startedat, finishedat, clustername FROM argo_archived_workflows ORDER BY finishedat DESC LIMIT 5"
 

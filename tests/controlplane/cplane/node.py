@@ -32,7 +32,7 @@ import time
 
 import yaml
 
-from . import build, hostdeps, images, paths, pki, procs
+from . import build, hostdeps, images, pki, procs
 
 NODE_NAME = "argoops-node"
 # Pod networks: one /24 per node from here, so that the host can route to every node's pods (the

@@ -31,6 +31,7 @@ if [ "$1" = postgres ] && [ "$(id -u)" = 0 ]; then
 	mkdir -p "$PGDATA"
 	chown postgres:postgres "$PGDATA"
 	chmod 700 "$PGDATA"
+	# shellcheck disable=SC2016  # $0 and $@ are for the shell su starts
 	exec su -s /bin/sh postgres -c 'exec "$0" "$@"' "$0" "$@"
 fi
 
