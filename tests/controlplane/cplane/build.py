@@ -95,6 +95,10 @@ def components() -> dict:
         # our wrapper over Argo's archive code, as Argo's hack/db panics at v4.0.5 (argodb/cmd/db/main.go)
         Component("argo-db", required_version(ARGODB_MODULE_DIR, ARGO_MODULE), ["db"], ["./cmd/db"],
                   module_dir=ARGODB_MODULE_DIR, tags=ARGO_TAGS),
+        # Argo's own ConfigMap parsing as the controller runs it: the persistence_config oracle
+        Component("argo-config", required_version(os.path.join(paths.CONTROLPLANE_DIR, "argoconfig"), ARGO_MODULE),
+                  ["argoconfig"], ["./cmd/argoconfig"], module_dir=os.path.join(paths.CONTROLPLANE_DIR, "argoconfig"),
+                  tags=ARGO_TAGS),
     ]
     return {c.name: c for c in items}
 
