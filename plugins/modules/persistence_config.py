@@ -58,9 +58,10 @@ options:
     type: str
   foreign_key_errors:
     description:
-      - What to do when a ConfigMap key this module does not manage would make Argo reject the resulting
-        ConfigMap as a whole (the controller exits on it): a one-line value Argo glues into invalid YAML
-        (C(executor: imagePullPolicy: IfNotPresent)), a setting Argo v4.0 does not know, a value of the wrong kind.
+      - "What to do when a ConfigMap key this module does not manage would make Argo reject the resulting
+        ConfigMap as a whole (the controller exits on it), such as a one-line value Argo glues into invalid YAML
+        (C(executor) holding the single line C(imagePullPolicy: IfNotPresent)), a setting Argo v4.0 does not know, a
+        value of the wrong kind."
       - C(fail) (the default) fails naming the key, before anything is written. C(warn) writes this module's keys
         anyway and warns; the controller keeps exiting until that key is fixed.
       - Only the YAML, the setting names and the kind of each top-level value are checked; the inside of settings

@@ -90,12 +90,12 @@ ttl_text = st.one_of(st.sampled_from(["", "0", "+0", "-0", "0s", "7d", "168h", "
                                       "-106752d", "9223372036854775808s", "1e3s", " 7d"]),
                      st.builds(lambda n, u: "%d%s" % (n, u), st.integers(-10 ** 6, 10 ** 6), st.sampled_from("dhms")),
                      odd_text)
-table_text = st.one_of(st.sampled_from(["argo_workflows", "Argo_Workflows", "user", "values", "left", "between",
-                                        "a$b", "$a", "1abc", "_x", "idx_name", "schema_history", "argo-workflows",
-                                        "argo_archived_workflows_i1", "key", "t" * 58, "t" * 59, "t" * 62, "t" * 63,
-                                        "", "\u00e9"]),
-                     st.sampled_from(sorted(argo_sql_names.POSTGRESQL_RESERVED | argo_sql_names.MYSQL_RESERVED)),
-                     st.from_regex(r"[a-z_][a-z0-9_$]{0,62}", fullmatch=True), odd_text)
+TABLE_NAMES = ["argo_workflows", "Argo_Workflows", "user", "values", "left", "between", "a$b", "$a", "1abc", "_x",
+               "idx_name", "schema_history", "argo-workflows", "argo_archived_workflows_i1", "key", "t" * 58, "t" * 59,
+               "t" * 62, "t" * 63, "", "\u00e9"]
+table_text = st.one_of(st.sampled_from(TABLE_NAMES),
+                       st.sampled_from(sorted(argo_sql_names.POSTGRESQL_RESERVED | argo_sql_names.MYSQL_RESERVED)),
+                       st.from_regex(r"[a-z_][a-z0-9_$]{0,62}", fullmatch=True), odd_text)
 cluster_text = st.one_of(st.sampled_from(["default", "prod-eu", "it's", "back\\slash", "c" * 64, "c" * 65,
                                           "\u00e9" * 64, "1e3", "09", "y", ""]), odd_text)
 int64 = st.one_of(st.integers(-2 ** 63, 2 ** 63 - 1), st.sampled_from([0, -1, 1, 65535, 65536, 2 ** 63 - 1, -2 ** 63]))
@@ -158,7 +158,7 @@ def options_strategy(draw):
                                       odd.strategy("label_value", good_label, st.one_of(label_text, st.integers())),
                                       max_size=2))
         exprs = []
-        for _ in range(draw(st.integers(0, 2))):
+        for unused in range(draw(st.integers(0, 2))):  # pylint: disable=unused-variable
             operator = draw(st.sampled_from(label_selector.OPERATORS))
             values = draw(st.lists(odd.strategy("label_value", good_label, label_text), max_size=2,
                                    min_size=int(operator in ("In", "NotIn"))))
@@ -379,11 +379,11 @@ def persistence_text(draw, odd):
     db = _block(odd, "db.", {
         "host": ("postgres", plain_scalar), "port": ("5432", plain_scalar), "database": ("argo", plain_scalar),
         "ssl": ("true", bool_text), "sslMode": ("require", plain_scalar)}, 2)
-    db += "  %s: %s\n" % (spelled(odd, "db.tableName", "tableName"),
-                           odd("db.tableName", "argo_workflows", table_text.map(_scalar_text)))
+    table = odd("db.tableName", "argo_workflows", table_text.map(_scalar_text))
+    db += "  %s: %s\n" % (spelled(odd, "db.tableName", "tableName"), table)
     for key, secret_key in (("userNameSecret", "u"), ("passwordSecret", "p")):
-        db += "  %s:\n" % key + _block(odd, "secret.", {"name": ("s", plain_scalar), "key": (secret_key, plain_scalar),
-                                                        "optional": ("false", bool_text)}, 4)
+        fields = {"name": ("s", plain_scalar), "key": (secret_key, plain_scalar), "optional": ("false", bool_text)}
+        db += "  %s:\n" % key + _block(odd, "secret.", fields, 4)
     text += "%s:\n%s" % (odd("database", "postgresql", st.sampled_from(["PostgreSQL", "mysql", "postgres"])), db)
     if odd.present("selector"):
         text += "archiveLabelSelector:\n  matchLabels:\n    %s: %s\n" % (

@@ -292,38 +292,32 @@ TABLE_NAMES = ["argo_workflows", "_x", "a$b", "values", "between", "char", "t" *
 CLUSTER_NAMES = ["default", "it's", "back\\slash", "c" * 64, "c" * 65, "\u00e9" * 64, "1e3"]
 
 
-@pytest.fixture(scope="module")
-def migration_db(control_plane):
-    name = f"argo_names_{os.getpid()}"
-    with psycopg.connect(control_plane.postgres.dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    yield name
-    with psycopg.connect(control_plane.postgres.dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+def fresh_schema(control_plane, database):
+    """An empty public schema: Argo's migration starts from nothing, as on a new database."""
+    with psycopg.connect(control_plane.postgres.dsn(database), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
 
 
 def argo_migrates(control_plane, argo_db_tool, database, table, cluster):
     """(exit code, last line) of Argo's own migration on a fresh schema of ``database``."""
-    with psycopg.connect(control_plane.postgres.dsn(database), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    fresh_schema(control_plane, database)
     proc = subprocess.run([argo_db_tool, "--dsn", control_plane.postgres.url(database), "migrate", "--table", table,
                            "--cluster", cluster], capture_output=True, text=True, timeout=120, check=False)
     return proc.returncode, (proc.stderr.strip().splitlines() or [""])[-1]
 
 
 @pytest.mark.parametrize("table", TABLE_NAMES)
-def test_table_name_rules_are_argos_migration(control_plane, argo_db_tool, migration_db, table):
+def test_table_name_rules_are_argos_migration(control_plane, argo_db_tool, archive_db, table):
     problem = argo_sql_names.table_name_problem("postgresql", table)
-    code, last = argo_migrates(control_plane, argo_db_tool, migration_db, table, "default")
+    code, last = argo_migrates(control_plane, argo_db_tool, archive_db, table, "default")
     assert (code == 0) is (problem is None), f"{table!r}: model says {problem!r}; Argo's migration: {code} {last}"
 
 
 @pytest.mark.parametrize("cluster", CLUSTER_NAMES)
-def test_cluster_name_rules_are_argos_migration(control_plane, argo_db_tool, migration_db, cluster):
+def test_cluster_name_rules_are_argos_migration(control_plane, argo_db_tool, archive_db, cluster):
     problem = argo_sql_names.cluster_name_problem("postgresql", cluster, migrating=True)
-    code, last = argo_migrates(control_plane, argo_db_tool, migration_db, "argo_workflows", cluster)
+    code, last = argo_migrates(control_plane, argo_db_tool, archive_db, "argo_workflows", cluster)
     assert (code == 0) is (problem is None), f"{cluster!r}: model says {problem!r}; Argo's migration: {code} {last}"
 
 
@@ -333,9 +327,7 @@ def test_edge_names_the_model_accepts_run_on_the_real_controller(control_plane, 
     what the module used to refuse for nothing: negative pool values and connection lifetime (Go's
     database/sql: none idle, unlimited, reused forever), `optional` on the Secret selectors."""
     table, cluster = "t" * 57 + "$", "1e3"
-    with psycopg.connect(control_plane.postgres.dsn(archive_db), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    fresh_schema(control_plane, archive_db)
     secrets = {"username_secret": {"name": SECRET, "key": "username", "optional": False},
                "password_secret": {"name": SECRET, "key": "password", "optional": True}}
     result = run_module(control_plane.kubeconfig, oracle_args(
@@ -361,9 +353,7 @@ def test_edge_names_the_model_accepts_run_on_the_real_controller(control_plane, 
 ], ids=["capital letters", "59 characters", "quote in the cluster name"])
 def test_names_the_model_refuses_stop_the_real_controller(control_plane, argo_controller, api, ns, archive_db,
                                                           table, cluster, argo_error):
-    with psycopg.connect(control_plane.postgres.dsn(archive_db), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    fresh_schema(control_plane, archive_db)
     rejected = run_module(control_plane.kubeconfig, oracle_args(ns, control_plane, archive_db, cluster_name=cluster,
                                                                 postgresql_extra={"table_name": table}))
     assert rejected["failed"] is True and ("table_name" in rejected["msg"] or "cluster_name" in rejected["msg"])

@@ -76,8 +76,8 @@ VALID = {
         password_secret={"name": SECRET, "key": "password", "optional": False})), V405),
     "table name of 58 characters, $, column-name keyword": (tutorial(postgresql=pg(table_name="t" * 57 + "$")), V405),
     "table name a PostgreSQL column-name keyword": (tutorial(postgresql=pg(table_name="values")), V405),
-    "names the migration would break, with skip_migration": (tutorial(skip_migration=True, cluster_name="it's",
-                                                                     postgresql=pg(table_name="Argo Workflows")), V405),
+    "names the migration would break, with skip_migration": (
+        tutorial(skip_migration=True, cluster_name="it's", postgresql=pg(table_name="Argo Workflows")), V405),
     "cluster name and strings go-yaml would read as numbers": (tutorial(cluster_name="1e3", postgresql=pg(
         host="09", database="0o17")), V405),
     "mysql with a capitalised table name": ({"archive": True, "mysql": pg(table_name="ArgoWorkflows")}, V405),
@@ -162,8 +162,8 @@ INVALID = {
     "cluster name with a quote": (tutorial(cluster_name="it's"), V405,
                                   "cluster_name: \"it's\" contains a single quote"),
     "mysql cluster name with a backslash": ({"mysql": pg(), "cluster_name": "a\\b"}, V405, "contains a backslash"),
-    "control character": (tutorial(postgresql=pg(host="a\x7fb")), V405, "holds a control character Argo cannot "
-                                                                          "re-encode"),
+    "control character": (tutorial(postgresql=pg(host="a\x7fb")), V405,
+                          "holds a control character Argo cannot re-encode"),
     "missing host": (tutorial(postgresql=pg(host=None)), V405, "postgresql.host is required"),
     "missing username secret": (tutorial(postgresql=pg(username_secret=None)), V405,
                                 "postgresql.username_secret.name is required"),
