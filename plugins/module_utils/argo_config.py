@@ -14,7 +14,8 @@ argo_sql_names.py, label selectors in label_selector.py. Plain Python: no Ansibl
 Every problem says what it means for the controller (``Problem.kind``): ARGO_REJECTS -- the controller's
 own config parsing refuses it and exits (the Go oracle in tests/integration reproduces each); FAILS_LATER
 -- parsed, but the controller exits at start-up (database, Secrets, migration SQL) or crashes later;
-REFUSED -- Argo runs with it, and this module refuses it deliberately (documented in the options).
+REFUSED -- Argo runs with it, and this module refuses it deliberately (documented in the options);
+UNKNOWN -- in a setting this module does not manage, something it cannot judge (argo_document.py).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -30,7 +31,7 @@ from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import
 V4_1 = (4, 1)
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 INT32_MAX = 2 ** 31 - 1
-ARGO_REJECTS, FAILS_LATER, REFUSED = "argo", "later", "policy"
+ARGO_REJECTS, FAILS_LATER, REFUSED, UNKNOWN = "argo", "later", "policy", "unknown"
 
 
 class Problem(str):
@@ -43,8 +44,10 @@ class Problem(str):
 
 
 def argo_rejects(problems):
-    """True when the controller's own parsing refuses at least one of ``problems``."""
-    return any(getattr(p, "kind", ARGO_REJECTS) == ARGO_REJECTS for p in problems)
+    """True when the controller's own parsing refuses at least one of ``problems``; None when that is not
+    known (a problem of kind UNKNOWN and none Argo certainly rejects)."""
+    kinds = set(getattr(p, "kind", ARGO_REJECTS) for p in problems)
+    return True if ARGO_REJECTS in kinds else None if UNKNOWN in kinds else False
 
 
 class ConfigError(ValueError):

@@ -25,7 +25,7 @@ from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import
 
 CONFIG_KEY = "config"
 PER_KEY, SINGLE_KEY, EMPTY = "per-key", "config-key", "empty"
-ARGO_REJECTS, REFUSED = "argo", "policy"
+ARGO_REJECTS, UNKNOWN = "argo", "unknown"  # the kinds of argo_config.Problem
 
 # Argo v4.0.5 config.Config, field by field (json name: kind of its Go type). "duration" is metav1.Duration
 # (a Go duration string); "duration?" its pointer (null allowed); "object" any struct (pointer or not).
@@ -175,7 +175,7 @@ def _kind_problem(kind, value):
                 value, "a list" if kind == "list" else "a mapping", json_type(value)))
         if non_finite(value):
             return _KindProblem("holds .nan or .inf, which Argo can only read where it expects a string; this "
-                                "module does not check settings it does not manage that deeply", REFUSED)
+                                "module does not check settings it does not manage that deeply", UNKNOWN)
         return None
     if value is None:
         return None if kind != "duration" else _KindProblem("null is not a duration (Argo: time: invalid duration)")

@@ -230,6 +230,12 @@ if HAS_YAML:
                 return _PLAIN_TAG
             return yaml.SafeLoader.resolve(self, kind, value, implicit)
 
+        def compose_node(self, parent, index):
+            event = self.peek_event()
+            if not isinstance(event, yaml.AliasEvent) and getattr(event, "anchor", None) is not None:
+                self.anchors.pop(event.anchor, None)  # go-yaml lets a later anchor of the same name win
+            return yaml.SafeLoader.compose_node(self, parent, index)
+
 
 def _typed_key(value):
     """go-yaml compares map keys as Go values: 1, 1.0, '1' and true are four different keys."""

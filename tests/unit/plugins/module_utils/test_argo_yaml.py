@@ -73,6 +73,7 @@ def test_load_reads_merges_aliases_tags_and_only_the_first_document():
     assert load("a: !!str 5\nb: !!float 1\nc: !custom v\nd: !!binary aGVsbG8=\n", "t") == \
         {"a": "5", "b": 1.0, "c": "v", "d": "hello"}
     assert load("a: 1\n---\nb: [\n", "t") == {"a": 1}
+    assert load("a: &x 1\nb: &x 2\nc: *x\n", "t") == {"a": 1, "b": 2, "c": 2}  # a later anchor wins
     with pytest.raises(LayoutError):
         load("a: !!int x\n", "t")
 
