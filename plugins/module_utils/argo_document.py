@@ -21,6 +21,7 @@ from fractions import Fraction
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_decode import go_int, json_type, non_finite
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import (INT64_MAX, LayoutError, fold_key,
                                                                                   fold_matches, go_string, load,
+                                                                                  load_first,
                                                                                   reencoding_problem)
 
 CONFIG_KEY = "config"
@@ -98,19 +99,48 @@ class Document:
 
     def _per_key(self):
         try:
-            return load(argo_text(self.data), "the ConfigMap") or {}
-        except LayoutError as whole:
-            root, located = {}, False
-            for name in sorted(self.data):
-                text = fragment(name, self.data[name])
-                try:
-                    root.update(load(text, "data.%s" % name) or {})
-                except LayoutError as err:
-                    located = True
-                    self.problems.append(Problem("%s (Argo reads it as %r)" % (err, text[:160]), name))
-            if not located:
-                self.problems.append(Problem("the ConfigMap as Argo assembles it: %s" % whole, None))
-            return root
+            root, more = load_first(argo_text(self.data), "the ConfigMap")
+            whole, order_matters = None, self._order_matters(root, True)
+            if not more and not order_matters:
+                return root or {}
+        except LayoutError as err:
+            whole, order_matters = err, self._order_matters(None, False)
+        rejects = ARGO_REJECTS if whole and not order_matters else UNKNOWN
+        root, located = {}, False  # read key by key, to name the key at fault
+        for name in sorted(self.data):
+            text = fragment(name, self.data[name])
+            try:
+                part, more = load_first(text, "data.%s" % name)
+            except LayoutError as err:
+                located = True
+                self.problems.append(Problem("%s (Argo reads it as %r)%s" % (
+                    err, text[:160], "" if rejects == ARGO_REJECTS else
+                    "; whether Argo reads the ConfigMap depends on Go's random order of its keys"), name, rejects))
+                continue
+            if more:
+                located = True
+                self.problems.append(Problem(
+                    "data.%s ends Argo's YAML document (a '---' or '...' line in it, as Argo glues it: %r): Argo "
+                    "then ignores every key it happens to glue after it, in Go's random map order" % (name, text[:160]),
+                    name, UNKNOWN))
+            root.update(part or {})
+        if not located:
+            self.problems.append(Problem("the ConfigMap as Argo assembles it: %s%s" % (
+                whole or "it reads differently", "" if rejects == ARGO_REJECTS else
+                " (depending on Go's random order of its keys: an alias of an anchor in another key)"), None, rejects))
+        return root
+
+    def _order_matters(self, sorted_root, sorted_ok):
+        """Whether the glued document reads differently in another key order (an alias of an anchor in
+        another key: Go glues the keys in its random map order). Tried: sorted and reversed."""
+        if not any("*" in value for value in self.data.values()):
+            return False
+        try:
+            other = load_first("".join(fragment(n, self.data[n]) for n in sorted(self.data, reverse=True)),
+                               "the ConfigMap")[0]
+        except LayoutError:
+            return sorted_ok
+        return not sorted_ok or other != sorted_root
 
     def _check_top_level(self, version):
         known = dict((fold_key(name), name) for name in TOP_LEVEL)

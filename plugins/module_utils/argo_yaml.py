@@ -334,15 +334,25 @@ def load(text, where):
     Mappings have string keys (as after sigs.k8s.io/yaml's JSON conversion); scalars are None, bool, int,
     float or str as go-yaml resolved them (a string field's coercion is ``go_string``).
     """
+    return load_first(text, where)[0]
+
+
+def load_first(text, where):
+    """(``load``'s value, whether anything follows the first document): go-yaml reads only the first
+    document of the text and never looks at the rest."""
     try:
         loader = _Loader(text)
         try:
             node = loader.get_node() if loader.check_node() else None
+            try:
+                more = loader.check_node()
+            except yaml.YAMLError:
+                more = True  # something follows, and Argo never reads it
         finally:
             loader.dispose()
     except yaml.YAMLError as err:
         raise LayoutError("%s is not valid YAML: %s" % (where, str(err).replace("\n", " ")))
-    return None if node is None else _Builder(where).value(node)
+    return (None if node is None else _Builder(where).value(node)), more
 
 
 # ---------------------------------------------------------------- writing
