@@ -230,6 +230,57 @@ if HAS_YAML:
                 return _PLAIN_TAG
             return yaml.SafeLoader.resolve(self, kind, value, implicit)
 
+        # Tabs, as libyaml (and so go-yaml) allows them and PyYAML does not: as separation in flow context
+        # and after a token on the same line (scanner.c scan_to_next_token), and as blanks inside a
+        # plain scalar, except before its indentation on a continuation line (scan_plain_scalar).
+        def scan_to_next_token(self):
+            if self.index == 0 and self.peek() == u"\ufeff":
+                self.forward()
+            while True:
+                while self.peek() == " " or (self.peek() == "\t" and (self.flow_level or not self.allow_simple_key)):
+                    self.forward()
+                if self.peek() == "#":
+                    while self.peek() not in u"\0\r\n\x85\u2028\u2029":
+                        self.forward()
+                if not self.scan_line_break():
+                    return
+                if not self.flow_level:
+                    self.allow_simple_key = True
+
+        def scan_plain_spaces(self, indent, start_mark):
+            chunks, length = [], 0
+            while self.peek(length) in " \t":
+                length += 1
+            whitespaces = self.prefix(length)
+            self.forward(length)
+            if self.peek() not in u"\r\n\x85\u2028\u2029":
+                return [whitespaces] if whitespaces else []
+            line_break = self.scan_line_break()
+            self.allow_simple_key = True
+            if self._document_indicator():
+                return None
+            breaks = []
+            while self.peek() in u" \t\r\n\x85\u2028\u2029":
+                if self.peek() == "\t" and self.column < indent:
+                    raise yaml.scanner.ScannerError("while scanning a plain scalar", start_mark,
+                                                    "found a tab character that violates indentation",
+                                                    self.get_mark())
+                if self.peek() in " \t":
+                    self.forward()
+                else:
+                    breaks.append(self.scan_line_break())
+                    if self._document_indicator():
+                        return None
+            if line_break != "\n":
+                chunks.append(line_break)
+            elif not breaks:
+                chunks.append(" ")
+            chunks.extend(breaks)
+            return chunks
+
+        def _document_indicator(self):
+            return self.prefix(3) in ("---", "...") and self.peek(3) in u"\0 \t\r\n\x85\u2028\u2029"
+
         def compose_node(self, parent, index):
             event = self.peek_event()
             if not isinstance(event, yaml.AliasEvent) and getattr(event, "anchor", None) is not None:

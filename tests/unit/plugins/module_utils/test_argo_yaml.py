@@ -104,3 +104,18 @@ def test_control_characters_argos_reencoding_refuses():
     assert reencoding_problem({"a": ["x", "y\x7f"]}) == "y\x7f"
     assert reencoding_problem({"k\x9f": 1}) == "k\x9f"
     assert reencoding_problem({"a": "\x01\x85\t\n\u2028"}) is None  # json.Marshal escapes these
+
+
+@pytest.mark.parametrize("text, value", [
+    ("a: \t\n", {"a": None}), ("a: x\tb\n", {"a": "x\tb"}), ("a:\tb\n", {"a": "b"}), ("a: b\t#c\n", {"a": "b"}),
+    ("a: [x,\tz]\n", {"a": ["x", "z"]}), ("a: b\n \tc\n", {"a": "b c"}), ("a: {\tb: c}\n", {"a": {"b": "c"}}),
+])
+def test_tabs_where_go_yaml_allows_them(text, value):
+    """libyaml's rules, which PyYAML's scanner does not follow by itself (checked against Argo's parser)."""
+    assert load(text, "t") == value
+
+
+@pytest.mark.parametrize("text", ["\ta: x\n", "a: b\n\tc\n", "- \ta\n", "a:\n  b: c\n\t\n"])
+def test_tabs_go_yaml_refuses(text):
+    with pytest.raises(LayoutError):
+        load(text, "t")
