@@ -24,6 +24,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from persistence_support import argo_config_oracle  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config as model
@@ -33,6 +34,9 @@ from ansible_collections.argoops.workflows.plugins.module_utils.argo_document im
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import LayoutError, dump
 
 V405 = (4, 0, 5)
+# Hypothesis keeps caches even without an example database: under the git-ignored .build/, not the checkout
+set_hypothesis_home_dir(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                     ".build", "hypothesis"))
 EXAMPLES = int(os.environ.get("ARGOOPS_HYPOTHESIS_EXAMPLES", "200"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
                     derandomize=os.environ.get("ARGOOPS_HYPOTHESIS_RANDOM") != "1",
