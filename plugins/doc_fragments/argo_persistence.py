@@ -19,12 +19,17 @@ options:
     description:
       - How long archived workflows are kept (Argo C(archiveTTL)); the controller's archive GC deletes older rows.
       - Exactly one whole number and one unit of C(d), C(h), C(m) or C(s) (C(7d), C(48h), C(30m), C(90s)),
-        or an empty string / C(0) to keep rows forever. C(1h30m), C(1.5d), C(500ms), bare numbers and negative
-        values are rejected, because the controller exits on them (or would delete rows it should keep).
+        or an empty string / C(0) to keep rows forever. C(1h30m), C(1.5d), C(500ms) and bare numbers are rejected,
+        because the controller exits on them.
+      - Refused on purpose although Argo parses them - negative values (its archive GC would then delete rows that
+        finished before a time in the future, i.e. fresh ones) and values beyond about 292 years (Go's arithmetic
+        wraps them to another value).
     type: str
   archive_label_selector:
     description:
       - Archive only workflows whose labels match (Argo C(archiveLabelSelector), a Kubernetes label selector).
+      - Checked with Kubernetes' rules even with I(archive=false), although Argo reads it only when archiving - it
+        would exit as soon as archiving is turned on.
     type: dict
     suboptions:
       match_labels:
@@ -50,7 +55,10 @@ options:
             elements: str
   cluster_name:
     description:
-      - Name of this cluster in the archive (Argo C(clusterName), default C(default)); at most 64 characters.
+      - Name of this cluster in the archive (Argo C(clusterName), default C(default)); at most 64 characters (the
+        archive's column), no NUL character.
+      - Argo's schema migration pastes it into SQL inside quotes, so unless I(skip_migration=true) it may not
+        contain a single quote (nor, for I(mysql), a backslash).
       - Every archive row and query is scoped by it, so changing it hides rows archived under the old name.
     type: str
   skip_migration:
@@ -66,13 +74,15 @@ options:
     type: dict
     suboptions:
       max_idle_conns:
-        description: Maximum idle connections (C(maxIdleConns)); not negative.
+        description: Maximum idle connections (C(maxIdleConns)); C(0) or less keeps none idle (Go's database/sql).
         type: int
       max_open_conns:
-        description: Maximum open connections (C(maxOpenConns)); C(0) means unlimited.
+        description: Maximum open connections (C(maxOpenConns)); C(0) or less means unlimited.
         type: int
       conn_max_lifetime:
-        description: Maximum age of a connection (C(connMaxLifetime)), a TTL like I(archive_ttl); C(0s) means forever.
+        description:
+          - Maximum age of a connection (C(connMaxLifetime)), in I(archive_ttl)'s grammar; C(0s) or a negative value
+            means connections are reused forever.
         type: str
   connection_timeout_seconds:
     description:
@@ -100,7 +110,8 @@ options:
   postgresql:
     description:
       - The PostgreSQL archive database (Argo C(postgresql)). Exactly one of I(postgresql) and I(mysql) is required
-        with I(state=present).
+        with I(state=present); both at once are refused on purpose (Argo silently uses I(postgresql) and ignores
+        I(mysql)).
       - The controller reads the Secrets from its own namespace; argo-server reads them from its namespace.
     type: dict
     suboptions:
@@ -117,7 +128,11 @@ options:
       table_name: &database_table_name
         description:
           - Table for offloaded node status (Argo C(tableName), required by Argo). The archive tables have fixed names.
-          - A plain SQL identifier that is not one of Argo's own tables.
+          - Argo's schema migration writes it unquoted into SQL (and its queries quoted), so unless
+            I(skip_migration=true) it must be a plain identifier that is not a reserved word and not the name of a
+            table or index Argo creates itself. PostgreSQL - lower-case letters, digits, C(_) and C($), at most 58
+            characters (PostgreSQL cuts names at 63 bytes, which breaks the migration's C(<table>_pkey)). MySQL -
+            letters, digits, C(_) and C($), at most 62 characters, not a MySQL 8.0/8.4 reserved word.
         type: str
         default: argo_workflows
       username_secret:
@@ -132,6 +147,11 @@ options:
             description: Key within the Secret.
             type: str
             required: true
+          optional:
+            description:
+              - Written as given (Kubernetes' C(SecretKeySelector) field). Argo reads the Secret at start-up whatever
+                it says, so a missing Secret still makes the controller exit.
+            type: bool
       password_secret:
         description:
           - Secret key holding the database password (Argo C(passwordSecret)). Required unless a token mode is enabled.
@@ -196,6 +216,8 @@ options:
         It deletes Workflow objects, never archive rows.
       - A phase left out counts as C(0) for Argo, so every workflow of that phase is deleted as soon as it finishes
         (the module warns about it). Leave the whole option out to keep the ConfigMap's current policy.
+      - Negative counts are refused on purpose - Argo parses them, then its workflow GC crashes the controller when
+        the first workflow finishes.
     type: dict
     suboptions:
       completed:

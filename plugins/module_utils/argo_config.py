@@ -5,11 +5,17 @@
 
 One table (``PERSISTENCE``, ``RETENTION``) spells every Argo key once, next to its Ansible option, its
 type, the first Argo version that understands it and whether the controller only reads it at start-up.
-Everything else walks that table: option validation, reading Argo YAML back, rendering, normalised
-comparison, findings, the Ansible argument spec (argo_configmap.py applies it to a ConfigMap). Rules come
-from argo-workflows v4.0.5 and v4.1.2 (config/config.go, config/ttl.go, util/sqldb/sqldb.go,
-workflow/controller/config.go); label selectors are in label_selector.py. Plain Python: no Ansible or
-network imports.
+Everything else walks that table: option validation, reading Argo YAML back (argo_decode.py, Go's rules),
+rendering, normalised comparison, findings, the Ansible argument spec (argo_configmap.py applies it to a
+ConfigMap). Rules come from argo-workflows v4.0.5 and v4.1.2 (config/config.go, config/ttl.go,
+util/sqldb/sqldb.go, persist/sqldb/migrate.go, workflow/controller/config.go); SQL names are in
+argo_sql_names.py, label selectors in label_selector.py. Plain Python: no Ansible or network imports.
+
+Every problem says what it means for the controller (``Problem.kind``): ARGO_REJECTS -- the controller's
+own config parsing refuses it and exits (the Go oracle in tests/integration reproduces each); FAILS_LATER
+-- parsed, but the controller exits at start-up (database, Secrets, migration SQL) or crashes later;
+REFUSED -- Argo runs with it, and this module refuses it deliberately (documented in the options);
+UNKNOWN -- in a setting this module does not manage, something it cannot judge (argo_document.py).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -18,15 +24,30 @@ __metaclass__ = type
 import re
 
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_ttl import TTLError, format_ttl, parse_ttl
-from ansible_collections.argoops.workflows.plugins.module_utils import argo_yaml, label_selector
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_sql_names, argo_yaml, label_selector
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_decode import ABSENT, Decoder
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import go_string
 
 V4_1 = (4, 1)
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-# Argo's own tables: a node-offload tableName equal to one of them breaks the migrations (fatal).
-ARGO_TABLES = ("schema_history", "argo_archived_workflows", "argo_archived_workflows_labels")
 INT32_MAX = 2 ** 31 - 1
-INT64_MAX = 2 ** 63 - 1
+ARGO_REJECTS, FAILS_LATER, REFUSED, UNKNOWN = "argo", "later", "policy", "unknown"
+
+
+class Problem(str):
+    """A problem message, with what it means for the controller (``kind``)."""
+
+    def __new__(cls, message, kind=ARGO_REJECTS):
+        self = str.__new__(cls, message)
+        self.kind = kind
+        return self
+
+
+def argo_rejects(problems):
+    """True when the controller's own parsing refuses at least one of ``problems``; None when that is not
+    known (a problem of kind UNKNOWN and none Argo certainly rejects)."""
+    kinds = set(getattr(p, "kind", ARGO_REJECTS) for p in problems)
+    return True if ARGO_REJECTS in kinds else None if UNKNOWN in kinds else False
 
 
 class ConfigError(ValueError):
@@ -38,54 +59,68 @@ class ConfigError(ValueError):
 
 
 class Field:
-    """One Argo key: its Ansible option, kind and rules. ``option=None``: Argo-only (read, never written)."""
+    """One Argo key: its Ansible option, kind and rules. ``option=None``: Argo-only (read, never written).
 
-    def __init__(self, key, option, kind, children=(), since=None, choices=None, default=None,
-                 low=None, high=None, required=False, secret_like=False, restart=False, embedded=False):
+    ``low``/``high`` bound ints and floats, and the length of strings; ``range_kind`` says why.
+    """
+
+    def __init__(self, key, option, kind, children=(), since=None, choices=None, default=None, low=None,
+                 high=None, range_kind=FAILS_LATER, required=False, secret_like=False, restart=False,
+                 embedded=False, pointer=True, item=None, why=None):
         self.key, self.option, self.kind, self.children = key, option, kind, tuple(children)
         self.since, self.choices, self.default = since, choices, default
-        self.low, self.high, self.required = low, high, required
+        self.low, self.high, self.range_kind, self.required = low, high, range_kind, required
         self.secret_like, self.restart = secret_like, restart
         # A member of Go's embedded DBConfig: sigs.k8s.io/yaml then loses track of the target type, so
         # nothing below it gets the number/boolean -> string coercion (``host: 10`` is fatal).
         self.embedded = embedded
+        self.pointer, self.item, self.why = pointer, item, why
 
 
 def _secret_ref(key, option):
-    # SecretKeySelector: Argo also accepts `optional`, which it ignores (the secret is always read).
-    return Field(key, option, "object", secret_like=True, children=(
+    # SecretKeySelector: Argo reads the Secret whatever `optional` says; it is accepted and written as given.
+    return Field(key, option, "object", secret_like=True, pointer=False, children=(
         Field("name", "name", "str", required=True),
         Field("key", "key", "str", required=True, secret_like=True),
-        Field("optional", None, "bool")))
+        Field("optional", "optional", "bool")))
 
 
 _DATABASE = (
     Field("host", "host", "str", required=True),
-    Field("port", "port", "int", low=0, high=65535),
+    Field("port", "port", "int", low=0, high=65535, why="the controller cannot connect and exits"),
     Field("database", "database", "str"),
     Field("tableName", "table_name", "str", default="argo_workflows", required=True),
     _secret_ref("userNameSecret", "username_secret"),
     _secret_ref("passwordSecret", "password_secret"),
 )
 
+# archiveLabelSelector is a metav1.LabelSelector; its rules are label_selector.check.
+SELECTOR = (
+    Field("matchLabels", "match_labels", "map"),
+    Field("matchExpressions", "match_expressions", "list", item=Field(None, None, "object", pointer=False, children=(
+        Field("key", "key", "str"), Field("operator", "operator", "str"),
+        Field("values", "values", "list", item=Field(None, None, "str")))))
+)
+
 PERSISTENCE = (
     Field("archive", "archive", "bool", restart=True),
     Field("archiveTTL", "archive_ttl", "ttl", restart=True),
-    Field("archiveLabelSelector", "archive_label_selector", "selector"),
-    Field("clusterName", "cluster_name", "str", high=64, restart=True),
+    Field("archiveLabelSelector", "archive_label_selector", "selector", children=SELECTOR),
+    Field("clusterName", "cluster_name", "str", restart=True),
     Field("skipMigration", "skip_migration", "bool", restart=True),
     Field("nodeStatusOffLoad", "node_status_offload", "bool", restart=True),
     Field("connectionPool", "connection_pool", "object", restart=True, embedded=True, children=(
-        Field("maxIdleConns", "max_idle_conns", "int", low=0, high=INT64_MAX),
-        Field("maxOpenConns", "max_open_conns", "int", low=0, high=INT64_MAX),
+        # Go's database/sql reads <= 0 as "no idle connections" / "unlimited" / "reused forever".
+        Field("maxIdleConns", "max_idle_conns", "int"),
+        Field("maxOpenConns", "max_open_conns", "int"),
         Field("connMaxLifetime", "conn_max_lifetime", "ttl"))),
     Field("connectionTimeoutSeconds", "connection_timeout_seconds", "int", low=0, high=INT32_MAX,
-          since=V4_1, restart=True),
+          since=V4_1, restart=True, range_kind=REFUSED),
     Field("reconnectionConfig", "reconnection", "object", since=V4_1, restart=True, embedded=True, children=(
-        Field("maxRetries", "max_retries", "int", low=0, high=INT64_MAX),
-        Field("baseDelaySeconds", "base_delay_seconds", "int", low=0, high=INT64_MAX),
-        Field("maxDelaySeconds", "max_delay_seconds", "int", low=0, high=INT64_MAX),
-        Field("retryMultiple", "retry_multiple", "float", low=0))),
+        Field("maxRetries", "max_retries", "int", low=0, range_kind=REFUSED),
+        Field("baseDelaySeconds", "base_delay_seconds", "int", low=0, range_kind=REFUSED),
+        Field("maxDelaySeconds", "max_delay_seconds", "int", low=0, range_kind=REFUSED),
+        Field("retryMultiple", "retry_multiple", "float", low=0, range_kind=REFUSED))),
     Field("postgresql", "postgresql", "object", restart=True, embedded=True, children=_DATABASE + (
         Field("ssl", "ssl", "bool"),
         Field("sslMode", "ssl_mode", "str", choices=SSL_MODES),
@@ -97,12 +132,10 @@ PERSISTENCE = (
         Field("options", "options", "map"),)),
 )
 
-# retentionPolicy is read once, when the controller builds its GC controller at start.
-RETENTION = (
-    Field("completed", "completed", "int", low=0, high=INT64_MAX),
-    Field("failed", "failed", "int", low=0, high=INT64_MAX),
-    Field("errored", "errored", "int", low=0, high=INT64_MAX),
-)
+# retentionPolicy is read once, when the controller builds its GC controller at start. A negative count
+# is parsed, then Argo's GC pops an empty heap and panics when the first workflow finishes.
+RETENTION = tuple(Field(key, key, "int", low=0, why="Argo's workflow GC panics once a workflow finishes")
+                  for key in ("completed", "failed", "errored"))
 PHASES = {"completed": "Succeeded", "failed": "Failed", "errored": "Error"}
 DATABASES = ("postgresql", "mysql")
 PERSISTENCE_KEY, RETENTION_KEY = "persistence", "retentionPolicy"
@@ -134,9 +167,15 @@ class _Names:
         self.options, self.root, self.option_root = options, root, option_root
 
     def of(self, path):
-        if self.options:
-            return ".".join(([self.option_root] if self.option_root else []) + [f.option or f.key for f in path])
-        return ".".join([self.root] + [f.key for f in path])
+        text = ".".join([self.option_root] if self.option_root else [] if self.options else [self.root])
+        for step in path:
+            if isinstance(step, int):
+                text += "[%d]" % step
+            elif isinstance(step, str):
+                text += "[%r]" % step
+            else:
+                text += ("." if text else "") + ((step.option or step.key) if self.options else step.key)
+        return text
 
 
 PERSISTENCE_OPTION_NAMES = _Names(True, PERSISTENCE_KEY)
@@ -145,83 +184,65 @@ PERSISTENCE_KEY_NAMES = _Names(False, PERSISTENCE_KEY)
 RETENTION_KEY_NAMES = _Names(False, RETENTION_KEY)
 
 
-# ---------------------------------------------------------------- reading values (both directions)
+# ---------------------------------------------------------------- reading values
 
-def read_block(fields, data, path, names, problems, from_options=False):
-    """Typed Argo mapping from options (snake_case) or from Argo YAML (camelCase, Go's matching rules)."""
+def read_options(fields, data, path, names, problems):
+    """Typed Argo mapping from snake_case options (already typed by Ansible's argument spec)."""
     if not isinstance(data, dict):
-        problems.append("%s must be a mapping, not %r" % (names.of(path) or names.root, data))
+        problems.append(Problem("%s must be a mapping, not %r" % (names.of(path) or names.root, data)))
         return {}
     result = {}
-    known = set()
-    for field in fields:
-        if from_options:
-            if field.option is None or field.option not in data:
-                continue
-            keys = [field.option]
-        else:
-            keys = argo_yaml.fold_matches(list(data), field.key)
-        known.update(keys)
-        for key in keys:
-            value = _value(field, data[key], path + [field], names, problems, from_options)
-            if value is not None:
-                result[field.key] = value
+    by_option = dict((f.option, f) for f in fields if f.option)
     for key in data:
-        if key not in known:
-            where = names.of(path)
-            spelled = [f.option if from_options else f.key for f in fields if f.option or not from_options]
-            problems.append("%s: unknown %s %r (Argo parses this block strictly and exits on unknown fields); "
-                            "known: %s" % (where or names.root, "option" if from_options else "field", key,
-                                           ", ".join(sorted(spelled))))
+        if key not in by_option:
+            problems.append(Problem("%s: unknown option %r; known: %s" % (
+                names.of(path) or names.root, key, ", ".join(sorted(by_option)))))
+    for field in fields:
+        if field.option not in data or data[field.option] is None:
+            continue
+        value, here = data[field.option], path + [field]
+        if field.kind == "object":
+            value = read_options(field.children, value, here, names, problems)
+        elif field.kind == "selector":
+            value = label_selector.from_options(value, names.of(here), problems)
+        elif field.kind == "map":
+            if not isinstance(value, dict) or any(isinstance(v, (dict, list)) or v is None for v in value.values()):
+                problems.append(Problem("%s must map names to plain values" % names.of(here)))
+                continue
+            value = dict((str(k), go_string(v)) for k, v in value.items())
+        elif not _typed_ok(field.kind, value):
+            problems.append(Problem("%s: %r is not %s" % (names.of(here), value, {
+                "bool": "a boolean", "int": "an integer", "float": "a number", "str": "a string",
+                "ttl": "a TTL string"}[field.kind])))
+            continue
+        result[field.key] = value
     return result
 
 
-_KIND_NAMES = {"bool": "a boolean", "int": "an integer", "float": "a number", "str": "a string",
-               "ttl": "a TTL string"}
-
-
-def _value(field, value, path, names, problems, from_options):
-    name = names.of(path)
-    if value is None:
-        if field.kind == "ttl" and not from_options:
-            problems.append("%s: null is not a TTL (Argo: \"invalid TTL\"); write a string such as 7d" % name)
-        return None
-    kind = field.kind
-    if kind == "object":
-        return read_block(field.children, value, path, names, problems, from_options)
-    if kind == "selector":
-        return label_selector.read(value, names.of(path), problems, from_options)
-    # Options are typed by Ansible; Argo YAML gets sigs.k8s.io/yaml's coercion where it applies.
-    coerce = from_options or not any(f.embedded for f in path)
-    if kind == "map":
-        if not isinstance(value, dict) or any(isinstance(v, (dict, list)) or v is None for v in value.values()):
-            problems.append("%s must map names to plain values" % name)
-            return None
-        if not coerce and any(not isinstance(v, str) for v in value.values()):
-            problems.append("%s: every value must be a quoted string (Argo exits on numbers or booleans here)" % name)
-            return None
-        return dict((str(k), go_string(v)) for k, v in value.items())
-    if kind == "str" and coerce and not from_options:
-        value = go_string(value)
-    expected = {"bool": bool, "str": str, "ttl": str}.get(kind)
+def _typed_ok(kind, value):
+    if kind == "bool":
+        return isinstance(value, bool)
     if kind in ("int", "float"):
-        ok = isinstance(value, int) or (kind == "float" and isinstance(value, float))
-        ok = ok and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, expected)
-    if not ok:
-        problems.append("%s: %r is not %s" % (name, value, _KIND_NAMES[kind]))
-        return None
-    return value
+        return not isinstance(value, bool) and isinstance(value, int if kind == "int" else (int, float))
+    if kind == "ttl" and not isinstance(value, str):
+        return True  # reported by parse_ttl with the TTL hint
+    return isinstance(value, str)
+
+
+def read_argo(fields, layers, names, problems):
+    """Typed Argo mapping from what Argo's YAML reader made of a block: every value written into it, in
+    the order Go decodes them (one per spelling of the key; see argo_decode.py)."""
+    def report(where, message):
+        problems.append(Problem("%s: %s" % (where, message) if not message.startswith("must") else
+                                "%s %s" % (where, message)))
+    value = Decoder(names, report).object(fields, layers, [])
+    return {} if value is ABSENT else value
 
 
 # ---------------------------------------------------------------- the rules
 
-_SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
 def _check_scalars(fields, data, path, names, problems):
-    """Ranges, choices, TTL grammar, lengths and required keys, driven by the table."""
+    """Ranges, choices, TTL grammar and lengths, driven by the table."""
     for field in fields:
         value = data.get(field.key)
         here = path + [field]
@@ -231,58 +252,66 @@ def _check_scalars(fields, data, path, names, problems):
         if field.kind == "object":
             _check_scalars(field.children, value, here, names, problems)
         elif field.kind == "selector":
-            label_selector.check(value, name, names.options, problems)
+            archiving = bool(data.get("archive"))
+            for problem in label_selector.check(value, name, names.options):
+                problems.append(Problem(problem + ("" if archiving else (
+                    " (Argo reads the selector only with archive on; refused now, as it would exit then)")),
+                    ARGO_REJECTS if archiving else REFUSED))
         elif field.kind == "ttl":
             try:
-                parse_ttl(value, name)
+                # database/sql reads a lifetime <= 0 as "reuse forever"; only the archive TTL deletes rows
+                parse_ttl(value, name, allow_negative=field.key == "connMaxLifetime")
             except TTLError as err:
-                problems.append(str(err))
+                problems.append(Problem(str(err), ARGO_REJECTS if err.kind == "argo" else REFUSED))
         elif field.kind in ("int", "float"):
             if (field.low is not None and value < field.low) or (field.high is not None and value > field.high):
-                problems.append("%s: %r is out of range (%s..%s)" % (
-                    name, value, field.low, "" if field.high is None else field.high))
+                problems.append(Problem("%s: %r is out of range (%s..%s)%s" % (
+                    name, value, field.low, "" if field.high is None else field.high,
+                    ": " + field.why if field.why else ""), field.range_kind))
         elif field.kind == "str":
             # sslMode is only read with ssl: true (rule in _check_database)
             if field.choices and value and value not in field.choices and (field.key != "sslMode" or data.get("ssl")):
-                problems.append("%s: %r is not one of %s" % (name, value, ", ".join(field.choices)))
-            if field.high is not None and len(value) > field.high:
-                problems.append("%s: %r is longer than %d characters (the archive's column width)"
-                                % (name, value, field.high))
+                problems.append(Problem("%s: %r is not one of %s (the controller cannot connect and exits)"
+                                        % (name, value, ", ".join(field.choices)), FAILS_LATER))
 
 
-def _check_database(db_field, db, names, problems, findings):
+def _check_database(db_field, db, persistence, names, problems, findings):
     prefix = [db_field]
     fields = dict((f.key, f) for f in db_field.children)
     azure = (db.get("azureToken") or {}).get("enabled")
     aws = (db.get("awsRDSToken") or {}).get("enabled")
-    for key in ("host", "tableName"):
-        if not db.get(key):
-            problems.append("%s is required (%s)" % (names.of(prefix + [fields[key]]), {
-                "host": "the database server the controller connects to",
-                "tableName": "Argo exits with \"TableName is empty\""}[key]))
+    if not db.get("host"):
+        problems.append(Problem("%s is required (the database server the controller connects to)"
+                                % names.of(prefix + [fields["host"]]), FAILS_LATER))
     table = db.get("tableName")
-    if table and (not _SQL_IDENTIFIER.match(table) or len(table) > 63 or table.lower() in ARGO_TABLES):
-        problems.append("%s: %r must be a plain SQL identifier of at most 63 letters, digits or '_' and not one "
-                        "of Argo's own tables (%s): Argo writes it unquoted into its migrations"
-                        % (names.of(prefix + [fields["tableName"]]), table, ", ".join(ARGO_TABLES)))
+    if not table:
+        problems.append(Problem("%s is required (Argo exits with \"TableName is empty\")"
+                                % names.of(prefix + [fields["tableName"]])))
+    elif not persistence.get("skipMigration"):
+        problem = argo_sql_names.table_name_problem(db_field.key, table)
+        if problem:
+            problems.append(Problem("%s: %r %s" % (names.of(prefix + [fields["tableName"]]), table, problem),
+                                    FAILS_LATER))
     for key in _secrets_read(db):
         ref = db.get(key) or {}
         for child in fields[key].children:
             if child.required and not ref.get(child.key):
-                problems.append("%s is required: the controller reads this Secret key at start-up and exits "
-                                "without it" % names.of(prefix + [fields[key], child]))
+                problems.append(Problem("%s is required: the controller reads this Secret key at start-up and exits "
+                                        "without it" % names.of(prefix + [fields[key], child]), FAILS_LATER))
     if "ssl" in fields and db.get("sslMode") and not db.get("ssl"):
         message = ("%s is ignored unless %s is true (Argo then connects with sslmode=%s)" % (
             names.of(prefix + [fields["sslMode"]]), names.of(prefix + [fields["ssl"]]),
             "disable from v4.1, prefer before"))
-        (problems if names.options else findings).append(message + (
-            ": set ssl: true to use TLS, or drop ssl_mode" if names.options else ""))
+        if names.options:
+            problems.append(Problem(message + ": set ssl: true to use TLS, or drop ssl_mode", REFUSED))
+        else:
+            findings.append(message)
     if azure and aws:
-        problems.append("%s and %s cannot both be enabled (Argo v4.1 exits)" % (
-            names.of(prefix + [fields["azureToken"]]), names.of(prefix + [fields["awsRDSToken"]])))
+        problems.append(Problem("%s and %s cannot both be enabled (Argo v4.1 exits)" % (
+            names.of(prefix + [fields["azureToken"]]), names.of(prefix + [fields["awsRDSToken"]])), FAILS_LATER))
     if aws and not db.get("ssl"):
-        problems.append("%s needs %s: true (Argo v4.1 exits: AWS RDS IAM authentication requires SSL)" % (
-            names.of(prefix + [fields["awsRDSToken"]]), names.of(prefix + [fields["ssl"]])))
+        problems.append(Problem("%s needs %s: true (Argo v4.1 exits: AWS RDS IAM authentication requires SSL)" % (
+            names.of(prefix + [fields["awsRDSToken"]]), names.of(prefix + [fields["ssl"]])), FAILS_LATER))
 
 
 def _secrets_read(db):
@@ -298,22 +327,37 @@ def _field(fields, key):
 def validate_persistence(persistence, names, findings):
     """Every rule Argo applies to ``persistence`` (or that would make the controller exit): the problems."""
     problems = []
+    bad = argo_yaml.reencoding_problem(persistence)
+    if bad is not None:
+        problems.append(Problem("%s: %r holds a control character Argo cannot re-encode (its own yaml.Marshal of "
+                                "the configuration fails and the controller exits)" % (names.root, bad)))
     _check_scalars(PERSISTENCE, persistence, [], names, problems)
     databases = [f for f in PERSISTENCE if f.key in DATABASES and persistence.get(f.key) is not None]
-    if len(databases) != 1:
-        problems.append("exactly one of %s and %s is required (%s)" % (
-            names.of([_field(PERSISTENCE, "postgresql")]), names.of([_field(PERSISTENCE, "mysql")]),
-            "with both, Argo silently uses postgresql and ignores mysql" if databases
-            else "Argo exits with \"TableName is empty\""))
-    for db_field in databases:
-        _check_database(db_field, persistence[db_field.key], names, problems, findings)
+    if not databases:
+        problems.append(Problem("exactly one of %s and %s is required (Argo exits with \"TableName is empty\")" % (
+            names.of([_field(PERSISTENCE, "postgresql")]), names.of([_field(PERSISTENCE, "mysql")]))))
+    elif len(databases) == 2:
+        problems.append(Problem("exactly one of %s and %s is required (with both, Argo silently uses postgresql and "
+                                "ignores mysql)" % (names.of([databases[0]]), names.of([databases[1]])), REFUSED))
+    if databases:  # the database Argo uses (CreateDBSession: postgresql first)
+        _check_database(databases[0], persistence[databases[0].key], persistence, names, problems, findings)
+        _check_cluster_name(databases[0].key, persistence, names, problems)
     pool_field = _field(PERSISTENCE, "connectionPool")
     pool = persistence.get("connectionPool") or {}
-    if pool.get("maxOpenConns") and pool.get("maxIdleConns", 0) > pool["maxOpenConns"]:
+    if pool.get("maxOpenConns", 0) > 0 and pool.get("maxIdleConns", 0) > pool["maxOpenConns"]:
         findings.append("%s is larger than %s; Go's database/sql lowers it to %d" % (
             names.of([pool_field, _field(pool_field.children, "maxIdleConns")]),
             names.of([pool_field, _field(pool_field.children, "maxOpenConns")]), pool["maxOpenConns"]))
     return problems
+
+
+def _check_cluster_name(database, persistence, names, problems):
+    name = persistence.get("clusterName")
+    if name:
+        problem = argo_sql_names.cluster_name_problem(database, name, not persistence.get("skipMigration"))
+        if problem:
+            problems.append(Problem("%s: %r %s" % (names.of([_field(PERSISTENCE, "clusterName")]), name, problem),
+                                    FAILS_LATER))
 
 
 def validate_retention(retention, names):
@@ -360,13 +404,13 @@ def gate_version(persistence, version, names, findings):
             continue
         name = names.of(path)
         if version is not None:
-            problems.append("%s needs Argo %s or later; the controller is %s and its strict parser would reject "
-                            "the whole ConfigMap (and exit)"
-                            % (name, _version_text(field.since), _version_text(version)))
+            problems.append(Problem("%s needs Argo %s or later; the controller is %s and its strict parser would "
+                                    "reject the whole ConfigMap (and exit)"
+                                    % (name, _version_text(field.since), _version_text(version))))
         elif field.secret_like and _lookup(persistence, path).get("enabled"):
-            problems.append("%s needs Argo %s or later and the controller version is unknown: set argo_version "
-                            "(dropping it would change how the controller authenticates)"
-                            % (name, _version_text(field.since)))
+            problems.append(Problem("%s needs Argo %s or later and the controller version is unknown: set "
+                                    "argo_version (dropping it would change how the controller authenticates)"
+                                    % (name, _version_text(field.since)), REFUSED))
         else:
             _drop(persistence, path)
             findings.append("%s was not written: it needs Argo %s or later and the controller version is unknown "
@@ -393,31 +437,38 @@ class Desired:
         return self
 
 
-def desired_from_options(options):
-    """Validate snake_case options into Argo blocks, before any version is known; raise ConfigError.
+def judge_options(options):
+    """(Desired, problems): the Argo blocks ``options`` make and every rule they break, all at once.
 
     ``options`` holds the persistence options (``PERSISTENCE_OPTIONS``) and ``retention_policy``
-    (None = leave retentionPolicy as it is).
+    (None = leave retentionPolicy as it is). The blocks are returned even when there are problems (the
+    tests render them to show what Argo makes of them).
     """
     options = dict(options)
     findings, problems = [], []
     retention_options = options.pop(RETENTION_OPTION, None)
-    persistence = read_block(PERSISTENCE, _without_none(options), [], PERSISTENCE_OPTION_NAMES, problems, True)
+    persistence = read_options(PERSISTENCE, _without_none(options), [], PERSISTENCE_OPTION_NAMES, problems)
     retention = None
     if retention_options is not None:
-        retention = read_block(RETENTION, _without_none(retention_options), [], RETENTION_OPTION_NAMES, problems, True)
+        retention = read_options(RETENTION, _without_none(retention_options), [], RETENTION_OPTION_NAMES, problems)
         for option in ("completed", "failed", "errored"):
             if retention_options.get(option) is None:
                 findings.append("%s.%s is not set: Argo then keeps 0 %s workflows, i.e. deletes each one from "
                                 "Kubernetes as soon as it finishes (archived rows stay)"
                                 % (RETENTION_OPTION, option, PHASES[option]))
-    if not problems:
+    if not problems:  # rules on a block that could not be read would only repeat its problems
         problems = validate_persistence(persistence, PERSISTENCE_OPTION_NAMES, findings)
         if retention is not None:
             problems += validate_retention(retention, RETENTION_OPTION_NAMES)
+    return Desired(persistence, retention, findings), problems
+
+
+def desired_from_options(options):
+    """Validate snake_case options into Argo blocks, before any version is known; raise ConfigError."""
+    desired, problems = judge_options(options)
     if problems:
         raise ConfigError(problems)
-    return Desired(persistence, retention, findings)
+    return desired
 
 
 def from_options(options, version=None):
@@ -491,13 +542,13 @@ def canonical(fields, data):
                 continue
         elif field.kind == "selector":
             value = (tuple(sorted((k, str(v)) for k, v in value.get("matchLabels", {}).items())),
-                     tuple(sorted(set((str(e["key"]), str(e["operator"]), tuple(sorted(set(str(v) for v in e.get("values", [])))))
+                     tuple(sorted(set((str(e.get("key", "")), str(e.get("operator", "")), tuple(sorted(set(str(v) for v in e.get("values", [])))))
                                       for e in value.get("matchExpressions", [])))))
             if value == ((), ()):
                 continue  # an empty selector selects everything, like no selector
         elif field.kind == "ttl":
             try:
-                value = parse_ttl(value, field.key)
+                value = parse_ttl(value, field.key, allow_negative=True)
             except TTLError:
                 value = ("invalid", value)  # differs from every valid TTL, so a rewrite replaces it
         elif field.kind == "map":

@@ -1,13 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``workflow-controller-configmap`` as a whole: its two layouts, the managed blocks in it, and the plan
-that turns the desired settings into new ConfigMap data.
+"""The plan that turns the desired settings into new ``workflow-controller-configmap`` data.
 
-Argo (config/controller.go) accepts either one data key per top-level setting (``persistence: |``)
-or a single ``config`` key holding the whole document -- and refuses a ``config`` key next to any
-other key. Only ``persistence`` and ``retentionPolicy`` are ours: every other key keeps its exact
-bytes, in both layouts. Plain Python plus PyYAML, no Ansible imports.
+The ConfigMap is read as Argo reads it (argo_document.py: both layouts, the whole document). Only
+``persistence`` and ``retentionPolicy`` are ours: every other key keeps its exact bytes, in both layouts,
+and the resulting ConfigMap is checked as a whole (``Plan.other_problems``: settings we do not own that
+make Argo reject it). Plain Python plus PyYAML, no Ansible imports.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -16,60 +15,28 @@ __metaclass__ = type
 import re
 
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config as model
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import (LayoutError, dump, fold_matches,
-                                                                                  go_string, load)
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_document import (CONFIG_KEY, EMPTY, PER_KEY,
+                                                                                      SINGLE_KEY, Document)
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import (LayoutError, dump, fold_key,
+                                                                                  fold_matches, load, same)
 
-CONFIG_KEY = "config"
-PER_KEY, SINGLE_KEY, EMPTY = "per-key", "config-key", "empty"
+__all__ = ["CONFIG_KEY", "EMPTY", "PER_KEY", "SINGLE_KEY", "Current", "Plan"]
 
 
-class Layout:
-    """What a ConfigMap's ``data`` holds, seen the way Argo assembles it."""
+def replaced(document, blocks):
+    """New ``data``: each name in ``blocks`` set to its mapping (None removes it), all else untouched.
 
-    def __init__(self, data):
-        self.data = dict(data or {})
-        if CONFIG_KEY in self.data:
-            if len(self.data) != 1:
-                others = sorted(k for k in self.data if k != CONFIG_KEY)
-                raise LayoutError(
-                    "the ConfigMap has a 'config' key and other keys (%s); Argo refuses such a ConfigMap "
-                    "('you must only have one item'). Move those keys into 'config' or drop 'config', then "
-                    "run again" % ", ".join(others))
-            self.kind = SINGLE_KEY
-            root = load(self.data[CONFIG_KEY], "data.config")
-            if root is None:
-                root = {}
-            if not isinstance(root, dict):
-                raise LayoutError("data.config must hold a YAML mapping, not %s" % type(root).__name__)
-            self.root = root
-        else:
-            self.kind = PER_KEY if self.data else EMPTY
-            self.root = None
-
-    def get(self, name):
-        """(spellings found, parsed value of the last one) for the top-level setting ``name``."""
-        keys = fold_matches(self.root if self.root is not None else self.data, name)
-        if not keys:
-            return keys, None
-        last = keys[-1]
-        if self.root is not None:
-            return keys, self.root[last]
-        return keys, load(self.data[last], "data.%s" % last)
-
-    def replaced(self, blocks):
-        """New ``data``: each name in ``blocks`` set to its mapping (None removes it), all else untouched.
-
-        Returns (data, note); note explains when the ``config`` key had to be re-serialised.
-        """
-        if self.kind == SINGLE_KEY:
-            return _replace_in_document(self.data[CONFIG_KEY], self.root, blocks)
-        data = dict(self.data)
-        for name, value in blocks.items():
-            for key in fold_matches(list(data), name):
-                del data[key]
-            if value is not None:
-                data[name] = dump(value)
-        return data, None
+    Returns (data, note); note explains when the ``config`` key had to be re-serialised.
+    """
+    if document.kind == SINGLE_KEY:
+        return _replace_in_document(document.data[CONFIG_KEY], document.root, blocks)
+    data = dict(document.data)
+    for name, value in blocks.items():
+        for key in [k for k in data if fold_key(k) == fold_key(name)]:
+            del data[key]
+        if value is not None:
+            data[name] = dump(value)
+    return data, None
 
 
 _TOP_KEY = re.compile(r"""^(?:"(?P<dq>[^"\\]*)"|'(?P<sq>[^']*)'|(?P<plain>[^\s#'"\-?:&*!|>%@`{}\[\],][^:#]*?))[ \t]*:(?:[ \t]|$)""")
@@ -109,7 +76,7 @@ def _replace_in_document(text, root, blocks):
         drop = set()
         insert_at = None
         for key, first, end in spans:
-            if any(key.lower() == name.lower() for name in blocks):
+            if any(fold_key(key) == fold_key(name) for name in blocks):
                 drop.update(range(first, end))
                 insert_at = first if insert_at is None else insert_at
         rendered = "".join(dump({name: value}) for name, value in blocks.items() if value is not None)
@@ -120,7 +87,7 @@ def _replace_in_document(text, root, blocks):
             head += "\n"
         candidate = head + rendered + "".join(kept[position:])
         try:
-            if (load(candidate, "data.config") or {}) == expected:
+            if same(load(candidate, "data.config") or {}, expected):
                 return {CONFIG_KEY: candidate}, None
         except LayoutError:
             pass
@@ -132,45 +99,40 @@ def _replace_in_document(text, root, blocks):
 class Current:
     """The managed blocks of an existing ConfigMap, parsed the way Argo parses them.
 
-    ``problems`` maps each managed key to what makes Argo reject it (unknown fields, bad types,
-    broken rules, keys too new for ``version``): they are reported, and a run that manages the
-    block replaces it.
+    ``problems`` maps each managed key to what makes Argo reject it (unknown fields, bad types, broken
+    rules, keys too new for ``version``): they are reported, and a run that manages the block replaces it.
     """
 
     def __init__(self, data, version=None):
-        persistence_key, retention_key = model.PERSISTENCE_KEY, model.RETENTION_KEY
-        self.layout = Layout(data)
-        self.findings, self.spellings = [], {}
-        self.problems = {persistence_key: [], retention_key: []}
-        self.persistence = self._block(persistence_key, model.PERSISTENCE, model.PERSISTENCE_KEY_NAMES)
-        self.retention = self._block(retention_key, model.RETENTION, model.RETENTION_KEY_NAMES)
-        problems = self.problems[persistence_key]
+        self.document = self.layout = Document(data, version)
+        self.findings, self.spellings, self.problems = [], {}, {}
+        self.persistence = self._block(model.PERSISTENCE_KEY, model.PERSISTENCE, model.PERSISTENCE_KEY_NAMES)
+        self.retention = self._block(model.RETENTION_KEY, model.RETENTION, model.RETENTION_KEY_NAMES)
+        problems = self.problems[model.PERSISTENCE_KEY]
         if self.persistence is not None and not problems:
             problems.extend(model.validate_persistence(self.persistence, model.PERSISTENCE_KEY_NAMES, self.findings))
             if version is not None and not problems:
                 problems.extend(model.gate_version(self.persistence, version, model.PERSISTENCE_KEY_NAMES, []))
-        if self.retention is not None and not self.problems[retention_key]:
-            self.problems[retention_key] = model.validate_retention(self.retention, model.RETENTION_KEY_NAMES)
-        try:
-            self.instance_id = go_string(self.layout.get("instanceID")[1])
-        except LayoutError:
-            self.instance_id = None
+        if self.retention is not None and not self.problems[model.RETENTION_KEY]:
+            self.problems[model.RETENTION_KEY] = model.validate_retention(self.retention, model.RETENTION_KEY_NAMES)
+        self.instance_id = self.document.string("instanceID")
 
     def _block(self, key, fields, names):
-        try:
-            spellings, raw = self.layout.get(key)
-        except LayoutError as err:
-            self.spellings[key] = fold_matches(list(self.layout.data), key)
-            self.problems[key].append(str(err))
-            return {}
+        document = self.document
+        spellings = sorted(set(document.spellings(key)) | set(
+            k for k in document.data if document.kind == PER_KEY and fold_key(k) == fold_key(key)))
         self.spellings[key] = spellings
+        self.problems[key] = [model.Problem(str(p), p.kind) for p in document.problems_of([key])]
         if len(spellings) > 1 or (spellings and spellings[0] != key):
             self.findings.append("the ConfigMap spells %s as %s; Argo matches keys case-insensitively and reads "
                                  "them all; a run that manages it writes only %r"
                                  % (key, ", ".join(repr(s) for s in spellings), key))
-        if raw is None:
+        layers = []
+        for value in document.values(key):
+            layers = [] if value is None else layers + [value]  # null resets Argo's pointer to nil
+        if not layers:
             return None
-        return model.read_block(fields, raw, [], names, self.problems[key], False)
+        return model.read_argo(fields, layers, names, self.problems[key])
 
     def needs_rewrite(self, key):
         """True when the block as stored is broken or oddly spelled, whatever its values."""
@@ -179,7 +141,11 @@ class Current:
 
 
 class Plan:
-    """The ConfigMap data to write for ``desired`` and ``state``, and everything the module reports."""
+    """The ConfigMap data to write for ``desired`` and ``state``, and everything the module reports.
+
+    ``other_problems``: what, in settings this module does not manage, makes Argo reject the resulting
+    ConfigMap (the module fails on them, or warns with ``foreign_key_errors=warn``).
+    """
 
     def __init__(self, data, desired, state, version=None):
         current = Current(data, version)
@@ -201,9 +167,15 @@ class Plan:
             blocks = {model.PERSISTENCE_KEY: after_p}
             if manage_retention:
                 blocks[model.RETENTION_KEY] = after_r
-            self.data, note = current.layout.replaced(blocks)
+            self.data, note = replaced(current.document, blocks)
+        result = Document(self.data, version)
+        self.other_problems = result.other_problems(managed)
+        if not manage_retention:  # left as it is: this run does not fix it, so it counts like a foreign key
+            self.other_problems += [model.Problem("the ConfigMap's retentionPolicy (left as it is without "
+                                                  "retention_policy): %s" % p, p.kind)
+                                    for p in current.problems[model.RETENTION_KEY]]
         self.restart = model.restart_keys(before, (after_p, after_r)) if self.changed else []
-        warnings = list(desired.findings) + current.findings
+        warnings = list(desired.findings) + current.findings + result.findings
         for key in model.MANAGED_KEYS:
             for problem in current.problems[key]:
                 warnings.append("the ConfigMap's %s has a setting this module does not accept: %s%s"

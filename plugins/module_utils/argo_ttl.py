@@ -5,11 +5,12 @@
 
 Argo (config/ttl.go) accepts a JSON *string* that is empty (0, "disabled"), or ends in ``d``, ``h``,
 ``m`` or ``s`` with the rest parsed by Go's ``strconv.Atoi`` (optional sign, decimal digits), or,
-failing those suffixes, anything ``time.ParseDuration`` accepts -- which in practice is only ``"0"``
-because every other Go duration unit also ends in s, m or h. Anything else (``1h30m``, ``1.5d``,
-``500ms``, a bare YAML number) makes the controller exit. We reject negative values too: Argo
-parses them and its archive GC would then delete rows that finished *before now + |TTL|*. Values
-whose nanoseconds overflow int64 are rejected because Go's multiplication silently wraps.
+failing those suffixes, anything ``time.ParseDuration`` accepts -- which is only ``0``, ``+0`` and
+``-0``, because every other Go duration unit also ends in s, m or h. Anything else (``1h30m``, ``1.5d``,
+``500ms``, a bare YAML number) makes the controller exit. Argo parses negative values; whether one
+is refused is the caller's choice (a negative archive TTL makes Argo's archive GC delete rows that
+finished *before now + |TTL|*). Values whose nanoseconds overflow int64 are refused because Go's
+multiplication silently wraps.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -18,32 +19,43 @@ __metaclass__ = type
 import re
 
 UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_TTL_RE = re.compile(r"^\+?([0-9]+)([dhms])$")
-_MAX_SECONDS = (2 ** 63 - 1) // 10 ** 9
+_TTL_RE = re.compile(r"([+-]?)([0-9]+)([dhms])")
+_INT64_MAX = 2 ** 63 - 1
 HINT = "use one whole number and one unit of d, h, m or s (for example 7d, 48h, 30m, 90s)"
+# What the problem means for the controller: it exits on the value, or runs with something unwanted.
+ARGO_REJECTS, REFUSED = "argo", "policy"
 
 
 class TTLError(ValueError):
-    """A TTL the controller would reject; the message names the option."""
+    """A TTL the controller would reject (``kind`` ARGO_REJECTS) or that is refused (REFUSED)."""
+
+    def __init__(self, message, kind=ARGO_REJECTS):
+        super(TTLError, self).__init__(message)
+        self.kind = kind
 
 
-def parse_ttl(value, option="ttl"):
+def parse_ttl(value, option="ttl", allow_negative=False,
+              negative_reason="Argo would treat it as a time in the future and its archive GC would delete "
+                              "rows it should keep"):
     """Return the TTL in seconds (0 = disabled) or raise TTLError naming ``option``."""
     if not isinstance(value, str) or isinstance(value, bool):
         raise TTLError("%s: %r is not a TTL string; Argo rejects non-string TTLs (\"invalid TTL\"): quote it and %s"
                        % (option, value, HINT))
-    if value in ("", "0"):
+    if value in ("", "0", "+0", "-0"):
         return 0
-    if value.lstrip().startswith("-"):
-        raise TTLError("%s: %r is negative; Argo would treat it as a time in the future and its archive "
-                       "GC would delete rows it should keep: %s" % (option, value, HINT))
-    match = _TTL_RE.match(value)
+    match = _TTL_RE.fullmatch(value)
     if not match:
         raise TTLError("%s: %r is not a TTL Argo accepts (it would make the workflow-controller exit): %s, "
                        "or an empty string to disable" % (option, value, HINT))
-    seconds = int(match.group(1)) * UNIT_SECONDS[match.group(2)]
-    if seconds > _MAX_SECONDS:
-        raise TTLError("%s: %r is longer than Argo can represent (about 292 years)" % (option, value))
+    number = int(match.group(2)) * (-1 if match.group(1) == "-" else 1)
+    if not -_INT64_MAX - 1 <= number <= _INT64_MAX:
+        raise TTLError("%s: %r is not a TTL Argo accepts: the number is out of Go's int range" % (option, value))
+    if number < 0 and not allow_negative:
+        raise TTLError("%s: %r is negative; %s: %s" % (option, value, negative_reason, HINT), REFUSED)
+    seconds = number * UNIT_SECONDS[match.group(3)]
+    if not -_INT64_MAX - 1 <= seconds * 10 ** 9 <= _INT64_MAX:
+        raise TTLError("%s: %r is longer than Argo can represent (about 292 years; Go's arithmetic would wrap "
+                       "it to another value)" % (option, value), REFUSED)
     return seconds
 
 

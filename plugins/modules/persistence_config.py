@@ -14,8 +14,17 @@ description:
   - Sets the C(persistence) block (archive on PostgreSQL or MySQL, TTL, node status offload, connection pool) and the
     C(retentionPolicy) block of Argo's C(workflow-controller-configmap), validated with Argo's own rules first.
     Argo parses that ConfigMap strictly and exits on any error, so input it would reject (a TTL like C(1h30m), an
-    unknown key, a missing table name, both databases, a key too new for the controller) fails here, naming the
-    option, before anything is written.
+    unknown key, a missing table name, a table name its schema migration cannot use, a key too new for the
+    controller) fails here, naming the option and the rule, before anything is written.
+  - Values are written so that Argo's YAML reader (go-yaml v2, YAML 1.1) reads back exactly the string given
+    (C(1e3), C(09), C(yes) are quoted), and existing ConfigMaps are read with Argo's own resolution rules.
+  - The resulting ConfigMap is checked as a whole, as Argo reads it; see I(foreign_key_errors).
+  - A few inputs Argo runs with are refused on purpose, because they lose data or do not do what they say
+    (each message says so) - a negative I(archive_ttl) (Argo's GC would delete fresh rows), a TTL beyond
+    about 292 years (Go wraps it), both I(postgresql) and I(mysql) (Argo silently ignores I(mysql)),
+    I(postgresql.ssl_mode) without I(postgresql.ssl) (ignored by Argo), negative I(retention_policy) counts
+    (Argo's GC crashes once a workflow finishes), an invalid I(archive_label_selector) with I(archive=false)
+    (Argo exits as soon as archiving is turned on), and non-ASCII table names.
   - Other keys of the ConfigMap are kept byte for byte, in both layouts Argo accepts (one key per setting, or a
     single C(config) key). The ConfigMap is created when missing.
   - Idempotent by semantic comparison (C(7d) equals C(168h), key order and YAML style do not matter). Updates carry
@@ -47,6 +56,19 @@ options:
       - When omitted, it is read from the image tag of the C(workflow-controller) Deployment in I(namespace). When
         neither is known, only keys every supported version accepts are written, with a warning.
     type: str
+  foreign_key_errors:
+    description:
+      - "What to do when a ConfigMap key this module does not manage would make Argo reject the resulting
+        ConfigMap as a whole (the controller exits on it), such as a one-line value Argo glues into invalid YAML
+        (C(executor) holding the single line C(imagePullPolicy: IfNotPresent)), a setting Argo v4.0 does not know, a
+        value of the wrong kind."
+      - C(fail) (the default) fails naming the key, before anything is written. C(warn) writes this module's keys
+        anyway and warns; the controller keeps exiting until that key is fixed.
+      - Only the YAML, the setting names and the kind of each top-level value are checked; the inside of settings
+        this module does not manage (an executor's container, an artifact repository) is not.
+    type: str
+    choices: [fail, warn]
+    default: fail
   validate_secrets:
     description:
       - Check that the Secrets named by I(postgresql.username_secret) / I(password_secret) (or the I(mysql) ones) exist
@@ -216,6 +238,7 @@ def argument_spec():
         namespace=dict(type="str", default="argo"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         argo_version=dict(type="str"),
+        foreign_key_errors=dict(type="str", choices=["fail", "warn"], default="fail"),
         validate_secrets=dict(type="bool", default=True),
     )
     return spec
@@ -268,8 +291,14 @@ def main():
                 check_secrets(door, params["namespace"], desired.persistence)
 
         def apply(data):
-            plans.append(argo_configmap.Plan(data, desired, params["state"], version))
-            return plans[-1].data if plans[-1].changed else None
+            plan = argo_configmap.Plan(data, desired, params["state"], version)
+            plans.append(plan)
+            if plan.other_problems and params["foreign_key_errors"] == "fail":
+                raise LayoutError("Argo would reject the ConfigMap %s/%s (or this module cannot tell that it would "
+                                  "not) because of keys this module does not manage; nothing was written (set "
+                                  "foreign_key_errors: warn to write anyway): %s"
+                                  % (params["namespace"], params["name"], "; ".join(plan.other_problems)))
+            return plan.data if plan.changed else None
 
         door.update_config_map(params["namespace"], params["name"], apply, check_mode=module.check_mode)
     except (argo_config.ConfigError, LayoutError, kube.KubeError) as err:
@@ -277,6 +306,8 @@ def main():
     plan = plans[-1]
     for warning in plan.warnings:
         module.warn(warning)
+    for problem in plan.other_problems:
+        module.warn("Argo rejects the ConfigMap until this is fixed (foreign_key_errors=warn): %s" % problem)
     result = dict(changed=plan.changed, config=plan.persistence, retention_policy=plan.retention,
                   restart_required=bool(plan.restart), restart_settings=plan.restart, argo_version=version_text)
     if module._diff:

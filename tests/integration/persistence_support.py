@@ -93,3 +93,39 @@ def ns(argo_namespace, api, control_plane):  # pylint: disable=redefined-outer-n
     create_secret(api, argo_namespace, {"username": control_plane.postgres.user,
                                         "password": control_plane.postgres.password})
     return argo_namespace
+
+
+class ArgoConfigOracle:
+    """Argo v4.0.5's own ConfigMap parsing (tests/controlplane/argoconfig): one process for the whole
+    session, one JSON line per ConfigMap each way."""
+
+    def __init__(self, binary: str):
+        self.binary, self.cases = binary, 0
+        self.proc = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     encoding="utf-8", bufsize=1)
+
+    def judge(self, data: dict) -> dict:
+        """What Argo makes of ConfigMap ``data``: ``stage``/``error`` ('' when accepted) and the values."""
+        self.cases += 1
+        self.proc.stdin.write(json.dumps({"id": str(self.cases), "data": data}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"{self.binary} exited ({self.proc.wait()}) on {data!r}")
+        answer = json.loads(line)
+        assert answer["id"] == str(self.cases), answer
+        return answer
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def argo_config_oracle():
+    """ArgoConfigOracle over the built `argoconfig` binary (built on first use, like the control plane)."""
+    # imported here: conftest.py puts tests/controlplane on sys.path
+    from cplane import build  # pylint: disable=import-outside-toplevel
+    oracle = ArgoConfigOracle(build.ensure("argo-config", print).path())
+    yield oracle
+    oracle.close()

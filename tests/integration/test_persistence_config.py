@@ -128,7 +128,8 @@ def test_conflict_between_read_and_write_is_retried_without_losing_the_other_edi
 
 def test_concurrent_writer_and_module_lose_nothing(control_plane, api, ns):
     """The module, end to end, while another client keeps rewriting a foreign key."""
-    create_config_map(api, ns, {"executor": "0\n"})
+    # a foreign key Argo can read (the module refuses to write next to one it cannot: foreign_key_errors)
+    create_config_map(api, ns, {"namespaceParallelism": "0"})
     stop, written = threading.Event(), []
 
     def writer():
@@ -137,7 +138,7 @@ def test_concurrent_writer_and_module_lose_nothing(control_plane, api, ns):
         while not stop.is_set():
             cm = other.read_namespaced_config_map(CONFIGMAP, ns)
             count += 1
-            cm.data = dict(cm.data or {}, executor=f"{count}\n")
+            cm.data = dict(cm.data or {}, namespaceParallelism=f"{count}")
             try:
                 other.replace_namespaced_config_map(CONFIGMAP, ns, cm)
                 written.append(count)
@@ -156,7 +157,7 @@ def test_concurrent_writer_and_module_lose_nothing(control_plane, api, ns):
         thread.join(30)
     assert all(r.get("failed") is not True for r in results), [r.get("msg") for r in results]
     final = read_config_map(api, ns).data
-    assert final["executor"] == f"{written[-1]}\n"  # the writer's last successful write survived
+    assert final["namespaceParallelism"] == f"{written[-1]}"  # the writer's last successful write survived
     assert "archiveTTL: 3d" in final["persistence"]  # and so did the module's
     say(f"concurrent writer made {len(written)} writes during 3 module runs")
 
@@ -214,3 +215,21 @@ def test_version_read_from_the_controller_deployment(control_plane, api, ns, tag
         assert result["failed"] is True
         assert "connection_timeout_seconds needs Argo v4.1 or later; the controller is v4.0" in result["msg"]
         assert read_config_map(api, ns) is None
+
+
+def test_strings_go_yaml_reads_as_numbers_are_written_quoted_and_stay_unchanged(control_plane, api, ns):
+    """cluster_name 1e3 and a label value 09: Argo would read them as 1000 and 9 if written plainly."""
+    args = persistence_args(ns, control_plane.postgres, cluster_name="1e3",
+                            archive_label_selector={"match_labels": {"tier": "09"}})
+    first = run_module(control_plane.kubeconfig, args)
+    assert first.get("failed") is not True, first["_output"]
+    text = read_config_map(api, ns).data["persistence"]
+    assert "clusterName: '1e3'\n" in text and "tier: '09'\n" in text
+    assert run_module(control_plane.kubeconfig, args)["changed"] is False
+    # the same values written plainly by hand are other values for Argo: the module says so and rewrites them
+    cm = read_config_map(api, ns)
+    cm.data["persistence"] = text.replace("'1e3'", "1e3").replace("'09'", "09")
+    api.replace_namespaced_config_map(CONFIGMAP, ns, cm)
+    again = run_module(control_plane.kubeconfig, args, diff=True)
+    assert again["changed"] is True and "clusterName changes from '1000' to '1e3'" in warnings_of(again)
+    assert read_config_map(api, ns).data["persistence"] == text

@@ -9,10 +9,16 @@
    the configuration) are shown to be accepted, so that reason is documented by a real run.
 4. The model's reading of an existing ConfigMap agrees with the controller (Go's case-insensitive
    keys accepted; a number below ``postgresql`` and a null TTL fatal).
+5. Names Argo pastes into SQL: for each class, the model's verdict on a table or cluster name matches
+   whether Argo's own schema migration (the `db migrate` tool over persist/sqldb) succeeds on a fresh
+   PostgreSQL database; and the real controller starts, migrates and archives with the edge names the
+   model accepts (and the value the module wrote, not a YAML reinterpretation of it), and exits on the
+   names it refuses.
 """
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 
@@ -20,7 +26,9 @@ import kubernetes
 import psycopg
 import pytest
 
-from persistence_support import CONFIGMAP, SECRET, core, persistence_args, read_config_map, run_module
+from persistence_support import (CONFIGMAP, SECRET, core, create_config_map, persistence_args, read_config_map,
+                                 run_module)
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_sql_names
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_config import parse_version
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import Current
 # fixtures shared with the other persistence tests
@@ -273,3 +281,102 @@ def test_reading_existing_config_agrees_with_the_controller(control_plane, argo_
             assert controller.wait_exit(EXIT_TIMEOUT) not in (None, 0)
         log = controller.log()
     assert evidence in log, log[-3000:]
+
+
+# ---------------------------------------------------------------- 5. names Argo pastes into SQL
+
+# One name per class the model distinguishes, each run through Argo's real migration.
+TABLE_NAMES = ["argo_workflows", "_x", "a$b", "values", "between", "char", "t" * 58, "t" * 59, "Argo_Workflows",
+               "argo_workflows_i1", "argo_archived_workflows_labels_pkey"] + \
+    sorted(argo_sql_names.ARGO_RELATIONS) + sorted(argo_sql_names.POSTGRESQL_RESERVED)
+CLUSTER_NAMES = ["default", "it's", "back\\slash", "c" * 64, "c" * 65, "\u00e9" * 64, "1e3"]
+
+
+def fresh_schema(control_plane, database):
+    """An empty public schema: Argo's migration starts from nothing, as on a new database."""
+    with psycopg.connect(control_plane.postgres.dsn(database), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+def argo_migrates(control_plane, argo_db_tool, database, table, cluster):
+    """(exit code, last line) of Argo's own migration on a fresh schema of ``database``."""
+    fresh_schema(control_plane, database)
+    proc = subprocess.run([argo_db_tool, "--dsn", control_plane.postgres.url(database), "migrate", "--table", table,
+                           "--cluster", cluster], capture_output=True, text=True, timeout=120, check=False)
+    return proc.returncode, (proc.stderr.strip().splitlines() or [""])[-1]
+
+
+@pytest.mark.parametrize("table", TABLE_NAMES)
+def test_table_name_rules_are_argos_migration(control_plane, argo_db_tool, archive_db, table):
+    problem = argo_sql_names.table_name_problem("postgresql", table)
+    code, last = argo_migrates(control_plane, argo_db_tool, archive_db, table, "default")
+    assert (code == 0) is (problem is None), f"{table!r}: model says {problem!r}; Argo's migration: {code} {last}"
+
+
+@pytest.mark.parametrize("cluster", CLUSTER_NAMES)
+def test_cluster_name_rules_are_argos_migration(control_plane, argo_db_tool, archive_db, cluster):
+    problem = argo_sql_names.cluster_name_problem("postgresql", cluster, migrating=True)
+    code, last = argo_migrates(control_plane, argo_db_tool, archive_db, "argo_workflows", cluster)
+    assert (code == 0) is (problem is None), f"{cluster!r}: model says {problem!r}; Argo's migration: {code} {last}"
+
+
+def test_edge_names_the_model_accepts_run_on_the_real_controller(control_plane, argo_controller, ns, archive_db):
+    """The longest table name the model accepts (58 characters, with '$'), a cluster name go-yaml would
+    read as a number (1e3 -> "1000": the module writes it so that Argo archives under exactly "1e3"), and
+    what the module used to refuse for nothing: negative pool values and connection lifetime (Go's
+    database/sql: none idle, unlimited, reused forever), `optional` on the Secret selectors."""
+    table, cluster = "t" * 57 + "$", "1e3"
+    fresh_schema(control_plane, archive_db)
+    secrets = {"username_secret": {"name": SECRET, "key": "username", "optional": False},
+               "password_secret": {"name": SECRET, "key": "password", "optional": True}}
+    result = run_module(control_plane.kubeconfig, oracle_args(
+        ns, control_plane, archive_db, cluster_name=cluster, postgresql_extra=dict(secrets, table_name=table),
+        connection_pool={"max_idle_conns": -1, "max_open_conns": -1, "conn_max_lifetime": "-5m"}))
+    assert result.get("failed") is not True, result["_output"]
+    custom = kubernetes.client.CustomObjectsApi(kubernetes.config.new_client_from_config(
+        config_file=control_plane.kubeconfig))
+    with argo_controller.start(ns) as controller:
+        controller.wait_ready(READY_TIMEOUT)
+        created = custom.create_namespaced_custom_object("argoproj.io", "v1alpha1", ns, "workflows", POD_LESS_WORKFLOW)
+        wait_archived(control_plane, ns, created["metadata"]["name"])
+    with psycopg.connect(control_plane.postgres.dsn(archive_db)) as conn:
+        clusters = conn.execute("SELECT DISTINCT clustername FROM argo_archived_workflows").fetchall()
+        offload = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'public."{table}"',)).fetchone()[0]
+    assert clusters == [(cluster,)] and offload
+
+
+@pytest.mark.parametrize("table, cluster, argo_error", [
+    ("Argo_Workflows", "default", 'relation "Argo_Workflows" does not exist'),
+    ("t" * 59, "default", "_pke\" of relation"),
+    ("argo_workflows", "it\'s", "syntax error"),
+], ids=["capital letters", "59 characters", "quote in the cluster name"])
+def test_names_the_model_refuses_stop_the_real_controller(control_plane, argo_controller, api, ns, archive_db,
+                                                          table, cluster, argo_error):
+    fresh_schema(control_plane, archive_db)
+    rejected = run_module(control_plane.kubeconfig, oracle_args(ns, control_plane, archive_db, cluster_name=cluster,
+                                                                postgresql_extra={"table_name": table}))
+    assert rejected["failed"] is True and ("table_name" in rejected["msg"] or "cluster_name" in rejected["msg"])
+    data = module_output(control_plane, ns, archive_db)  # the same mistake written by hand
+    data["persistence"] = data["persistence"].replace("tableName: argo_workflows", f"tableName: {table}") + \
+        f"clusterName: \"{cluster}\"\n"
+    write_directly(api, ns, data)
+    with argo_controller.start(ns) as controller:
+        code = controller.wait_exit(EXIT_TIMEOUT)
+        log = controller.log()
+    assert code not in (None, 0) and "Failed to init db" in log and argo_error in log, log[-3000:]
+
+
+def test_a_foreign_key_argo_cannot_read_is_never_reported_as_success(control_plane, argo_controller, api, ns,
+                                                                     archive_db):
+    """`executor: imagePullPolicy: IfNotPresent` as a one-line value: Argo glues it into invalid YAML."""
+    before = create_config_map(api, ns, {"executor": "imagePullPolicy: IfNotPresent"}).metadata.resource_version
+    refused = run_module(control_plane.kubeconfig, oracle_args(ns, control_plane, archive_db))
+    assert refused["failed"] is True and "data.executor" in refused["msg"] and "nothing was written" in refused["msg"]
+    assert read_config_map(api, ns).metadata.resource_version == before
+    warned = run_module(control_plane.kubeconfig, oracle_args(ns, control_plane, archive_db, foreign_key_errors="warn"))
+    assert warned["changed"] is True and "Argo rejects the ConfigMap until this is fixed" in " ".join(warned["warnings"])
+    with argo_controller.start(ns) as controller:
+        code = controller.wait_exit(EXIT_TIMEOUT)
+        log = controller.log()
+    assert code not in (None, 0) and "mapping values are not allowed in this context" in log, log[-3000:]

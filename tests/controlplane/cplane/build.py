@@ -148,6 +148,10 @@ def components() -> dict:
         # the real k3d CLI, for what needs no Docker engine (version, its Docker errors, config validation)
         Component("k3d", k3d, ["k3d"], [K3D_MODULE], module_dir=K3D_MODULE_DIR,
                   ldflags=f"-s -w -X {K3D_MODULE}/version.Version={k3d} -X {K3D_MODULE}/version.K3sVersion={K3D_K3S_VERSION}"),
+        # Argo's own ConfigMap parsing as the controller runs it: the persistence_config oracle
+        Component("argo-config", required_version(os.path.join(paths.CONTROLPLANE_DIR, "argoconfig"), ARGO_MODULE),
+                  ["argoconfig"], ["./cmd/argoconfig"], module_dir=os.path.join(paths.CONTROLPLANE_DIR, "argoconfig"),
+                  tags=ARGO_TAGS),
     ]
     items += node_components(kube, argo_ldflags)
     return {c.name: c for c in items}

@@ -68,6 +68,19 @@ VALID = {
         pg(ssl=True, ssl_mode="require"), aws_rds_token={"enabled": True, "region": "eu-west-1"})), V412),
     "v4.1 keys on a release candidate": (tutorial(connection_timeout_seconds=3), (4, 1, 0)),
     "retention only completed": (tutorial(retention_policy={"completed": 5}), V405),
+    # Go's database/sql reads <= 0 as "none" / "unlimited" / "forever": Argo runs with them
+    "negative pool values": (tutorial(connection_pool={"max_idle_conns": -1, "max_open_conns": -5,
+                                                       "conn_max_lifetime": "-5m"}), V405),
+    "optional on the secret selectors": (tutorial(postgresql=pg(
+        username_secret={"name": SECRET, "key": "username", "optional": True},
+        password_secret={"name": SECRET, "key": "password", "optional": False})), V405),
+    "table name of 58 characters, $, column-name keyword": (tutorial(postgresql=pg(table_name="t" * 57 + "$")), V405),
+    "table name a PostgreSQL column-name keyword": (tutorial(postgresql=pg(table_name="values")), V405),
+    "names the migration would break, with skip_migration": (
+        tutorial(skip_migration=True, cluster_name="it's", postgresql=pg(table_name="Argo Workflows")), V405),
+    "cluster name and strings go-yaml would read as numbers": (tutorial(cluster_name="1e3", postgresql=pg(
+        host="09", database="0o17")), V405),
+    "mysql with a capitalised table name": ({"archive": True, "mysql": pg(table_name="ArgoWorkflows")}, V405),
 }
 
 
@@ -135,9 +148,22 @@ INVALID = {
                          "postgresql.table_name is required (Argo exits with \"TableName is empty\")"),
     "missing table name": (tutorial(postgresql=pg(table_name=None)), V405, "postgresql.table_name is required"),
     "table name of an archive table": (tutorial(postgresql=pg(table_name="argo_archived_workflows")), V405,
-                                       "not one of Argo's own tables"),
+                                       "is the name of a table or index Argo's own migration creates"),
     "table name not an identifier": (tutorial(postgresql=pg(table_name="argo-workflows")), V405,
-                                     "postgresql.table_name: 'argo-workflows' must be a plain SQL identifier"),
+                                     "postgresql.table_name: 'argo-workflows' must be a plain lower-case SQL identifier"),
+    "table name with capitals": (tutorial(postgresql=pg(table_name="Argo_Workflows")), V405,
+                                 "PostgreSQL folds capitals"),
+    "table name a reserved word": (tutorial(postgresql=pg(table_name="user")), V405,
+                                   "postgresql.table_name: 'user' is a reserved word in PostgreSQL"),
+    "table name of 59 characters": (tutorial(postgresql=pg(table_name="t" * 59)), V405,
+                                    "is longer than 58 characters"),
+    "mysql table name a MySQL reserved word": ({"mysql": dict(pg(table_name="key"))}, V405,
+                                               "mysql.table_name: 'key' is a reserved word in MySQL"),
+    "cluster name with a quote": (tutorial(cluster_name="it's"), V405,
+                                  "cluster_name: \"it's\" contains a single quote"),
+    "mysql cluster name with a backslash": ({"mysql": pg(), "cluster_name": "a\\b"}, V405, "contains a backslash"),
+    "control character": (tutorial(postgresql=pg(host="a\x7fb")), V405,
+                          "holds a control character Argo cannot re-encode"),
     "missing host": (tutorial(postgresql=pg(host=None)), V405, "postgresql.host is required"),
     "missing username secret": (tutorial(postgresql=pg(username_secret=None)), V405,
                                 "postgresql.username_secret.name is required"),
@@ -167,8 +193,6 @@ INVALID = {
                                 "reconnection.retry_multiple: -0.5 is out of range"),
     "timeout beyond int32": (tutorial(connection_timeout_seconds=2 ** 31), V412,
                              "connection_timeout_seconds: 2147483648 is out of range"),
-    "negative pool": (tutorial(connection_pool={"max_open_conns": -1}), V405,
-                      "connection_pool.max_open_conns: -1 is out of range"),
     "cluster name of 65 characters": (tutorial(cluster_name="c" * 65), V405,
                                       "cluster_name: '%s' is longer than 64 characters" % ("c" * 65)),
     "port beyond 65535": (tutorial(postgresql=pg(port=70000)), V405, "postgresql.port: 70000 is out of range"),
@@ -267,7 +291,7 @@ EXISTING = {
     "ttl null": ("archiveTTL:\n", "persistence.archiveTTL: null is not a TTL"),
     "ttl with two units": ("archiveTTL: 1h30m\npostgresql: {}\n", "persistence.archiveTTL: '1h30m'"),
     "archive as a string": ("archive: 'true'\n", "persistence.archive: 'true' is not a boolean"),
-    "duplicate key": ("archive: true\narchive: false\n", "duplicate key 'archive'"),
+    "duplicate key": ("archive: true\narchive: false\n", "key 'archive' already set in map"),
     "not YAML": ("archive: [\n", "data.persistence is not valid YAML"),
     "block is a list": ("- a\n", "persistence must be a mapping"),
     "no table name": ("postgresql:\n  host: h\n", "persistence.postgresql.tableName is required"),
@@ -301,7 +325,7 @@ def test_go_matching_rules_when_reading():
 @pytest.mark.parametrize("text, message", [
     ("postgresql:\n  host: 10\n  tableName: t\n", "persistence.postgresql.host: 10 is not a string"),
     ("mysql:\n  host: h\n  tableName: t\n  options: {timeout: 5}\n",
-     "persistence.mysql.options: every value must be a quoted string"),
+     "persistence.mysql.options['timeout']: 5 is not a string (no number-to-string conversion here"),
 ])
 def test_no_string_coercion_below_the_embedded_db_config(text, message):
     assert any(message in p for p in Current({"persistence": text}).problems["persistence"])
