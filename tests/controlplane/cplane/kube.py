@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import ssl
 import time
 import urllib.error
@@ -180,7 +181,13 @@ class KubeCluster:
     def start(self, log=print) -> None:
         """Start every component (stopping leftovers of a half-dead previous run first). When one does
         not come up, those already started are stopped again: nothing is left running."""
+        previous = self.record().get("node", "kwok") if self.record() else None
         self.stop()
+        if previous and previous != self.node_kind:
+            # etcd still holds the other kind's Node and pods: the scheduler would place pods on a node
+            # that no longer exists (the state dir was stopped, not removed)
+            shutil.rmtree(os.path.join(self.root, "etcd"), ignore_errors=True)
+            log(f"cluster: the node kind changes from {previous} to {self.node_kind}: etcd starts empty")
         try:
             self._start(log)
         except BaseException:
