@@ -61,6 +61,7 @@ def run_playbook(tmp_path, kubeconfig, namespace, postgres, role, check=False, d
         "argo_persistence_postgresql_database": postgres.dbname,
         # kwok's pods never start a process: the rollout is proven by the pod template, not by waiting.
         "argo_persistence_wait": False,
+        "ansible_python_interpreter": os.path.join(REPO, ".venv", "bin", "python"),
     }
     variables.update(extra)
     play = [{"name": "issue 13 lost restart", "hosts": "localhost", "connection": "local", "gather_facts": False,
@@ -81,7 +82,7 @@ def run_playbook(tmp_path, kubeconfig, namespace, postgres, role, check=False, d
             from exc
     tasks = {}
     for task in report["plays"][0]["tasks"]:
-        tasks[task["task"]["name"]] = task["hosts"].get("localhost", {})
+        tasks[task["task"]["name"].split(" : ", 1)[-1]] = task["hosts"].get("localhost", {})
     say(f"{role}{' --check' if check else ''}: {time.monotonic() - started:.1f}s, {report['stats']['localhost']}")
     return report["stats"]["localhost"], tasks, proc.stdout + proc.stderr
 
