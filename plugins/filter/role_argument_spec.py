@@ -42,34 +42,16 @@ _value:
   type: dict
 """
 
-import yaml
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.six import string_types
-
-
-def _without_defaults(options):
-    out = {}
-    for name, spec in (options or {}).items():
-        spec = dict((key, value) for key, value in dict(spec or {}).items() if key != "default")
-        if spec.get("options"):
-            spec["options"] = _without_defaults(spec["options"])
-        out[name] = spec
-    return out
+from ansible_collections.argoops.workflows.plugins.module_utils.role_spec import RoleSpecError, entry_point_options
 
 
 def role_argument_spec(content, entry_point="main"):
-    if isinstance(content, string_types):
-        try:
-            content = yaml.safe_load(to_text(content))
-        except yaml.YAMLError as err:
-            raise AnsibleFilterError("role_argument_spec: the argument spec is not YAML: %s" % err)
-    specs = (content or {}).get("argument_specs") if isinstance(content, dict) else None
-    if not isinstance(specs, dict) or entry_point not in specs:
-        raise AnsibleFilterError("role_argument_spec: no entry point %r under argument_specs (found: %s)"
-                                 % (entry_point, ", ".join(sorted(specs or {})) or "none"))
-    return _without_defaults((specs[entry_point] or {}).get("options"))
+    try:
+        return entry_point_options(to_text(content) if isinstance(content, bytes) else content, entry_point)
+    except RoleSpecError as err:
+        raise AnsibleFilterError(str(err))
 
 
 class FilterModule(object):

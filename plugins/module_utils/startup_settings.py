@@ -89,7 +89,7 @@ class StartupSettings:
         self.door, self.namespace, self.configmap = door, namespace, configmap
 
     def _read(self, what, path):
-        return self.door._read(what, path)  # pylint: disable=protected-access  (same package's REST door)
+        return self.door._read(what, path)  # pylint: disable=protected-access
 
     def secret_identity(self, name):
         secret = self._read("reading Secret %s/%s" % (self.namespace, name), kube.SECRET % (self.namespace, name))

@@ -51,7 +51,7 @@ def namespace_exists(kubeconfig, name):
 
 
 def assert_failed_first_on_postgres_mode(tasks, output):
-    names = [name for name, _ in tasks]
+    names = [name for name, _result in tasks]
     assert names == [VALIDATION_TASK], output  # the play stopped at its first task
     result = tasks[0][1]
     assert result.get("failed") is True
