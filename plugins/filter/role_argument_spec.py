@@ -42,6 +42,8 @@ _value:
   type: dict
 """
 
+import yaml
+
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.argoops.workflows.plugins.module_utils.role_spec import RoleSpecError, entry_point_options
@@ -49,7 +51,11 @@ from ansible_collections.argoops.workflows.plugins.module_utils.role_spec import
 
 def role_argument_spec(content, entry_point="main"):
     try:
-        return entry_point_options(to_text(content) if isinstance(content, bytes) else content, entry_point)
+        if isinstance(content, (str, bytes)):
+            content = yaml.safe_load(to_text(content))
+        return entry_point_options(content, entry_point)
+    except yaml.YAMLError as err:
+        raise AnsibleFilterError("role_argument_spec: the argument spec is not YAML: %s" % err)
     except RoleSpecError as err:
         raise AnsibleFilterError(str(err))
 

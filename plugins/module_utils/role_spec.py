@@ -5,13 +5,12 @@
 
 Before a role is included its defaults are not loaded, and many are templates of other roles' results
 (``{{ postgres_connection.port | default(0) }}``): validated as written they fail their own type. Without
-them only the values the user gave are checked (types, choices, required options). Plain Python.
+them only the values the user gave are checked (types, choices, required options). Plain Python; the
+filter parses the YAML.
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-import yaml
 
 
 class RoleSpecError(ValueError):
@@ -30,12 +29,7 @@ def without_defaults(options):
 
 
 def entry_point_options(content, entry_point="main"):
-    """The options of ``entry_point`` in a meta/argument_specs.yml (text or parsed), without defaults."""
-    if isinstance(content, (str, bytes)):
-        try:
-            content = yaml.safe_load(content)
-        except yaml.YAMLError as err:
-            raise RoleSpecError("role_argument_spec: the argument spec is not YAML: %s" % err)
+    """The options of ``entry_point`` in a parsed meta/argument_specs.yml, without defaults."""
     specs = content.get("argument_specs") if isinstance(content, dict) else None
     if not isinstance(specs, dict) or entry_point not in specs:
         raise RoleSpecError("role_argument_spec: no entry point %r under argument_specs (found: %s)"
