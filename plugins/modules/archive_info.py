@@ -47,6 +47,16 @@ options:
       - Workflows without that label form a group whose key is null.
       - The statistics cover every workflow that matches the filters, not just one page.
     type: str
+  stats_source:
+    description:
+      - Where RV(stats) come from. V(raw) reads the archive rows. V(rollup) reads the hourly rollups of
+        M(argoops.workflows.archive_rollup), which keep every duration, so the figures are identical to the
+        raw ones and include rows pruned after they were rolled up; it fails when the rollups cannot answer
+        (label or name filters, finish-time filters, start times not on a whole hour, label groups, rows
+        not rolled up yet). V(auto) uses the rollups when they can answer and raw rows otherwise.
+    type: str
+    choices: [auto, raw, rollup]
+    default: auto
 extends_documentation_fragment:
   - argoops.workflows.postgres
   - argoops.workflows.archive
@@ -178,11 +188,16 @@ stats:
       description: Duration average, median (p50), 95th percentile (p95) and maximum, in seconds.
       type: dict
       sample: {avg: 151.2, p50: 149.0, p95: 286.0, max: 300.0}
+stats_source:
+  description: Where RV(stats) came from, V(raw) or V(rollup).
+  returned: when O(group_by) is set
+  type: str
+  sample: rollup
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils import archive_sql, pg
+from ansible_collections.argoops.workflows.plugins.module_utils import archive_rollup_stats, archive_sql, pg
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import (
     archive_module, filter_argument_spec, filters_from_params, scope_argument_spec, scope_from_params)
 
@@ -193,7 +208,8 @@ def main():
                          limit=dict(type="int", default=100),
                          page_token=dict(type="str", no_log=False),
                          include_workflow=dict(type="bool", default=False),
-                         group_by=dict(type="str"))
+                         group_by=dict(type="str"),
+                         stats_source=dict(type="str", default="auto", choices=list(archive_rollup_stats.SOURCES)))
     with archive_module(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)) as module:
         params = module.params
         scope, filters = scope_from_params(params), filters_from_params(params)
@@ -212,7 +228,8 @@ def main():
                 result["workflows"], result["next_page_token"] = archive_sql.run_list(
                     conn, scope, filters, params["limit"], after, params["include_workflow"])
             if params["group_by"] is not None:
-                result["stats"] = archive_sql.run_stats(conn, scope, filters, params["group_by"])
+                result["stats"], result["stats_source"] = archive_rollup_stats.run_stats(
+                    conn, scope, filters, params["group_by"], params["stats_source"])
         module.exit_json(**result)
 
 

@@ -8,7 +8,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.argoops.workflows.plugins.module_utils import pg
-from ansible_collections.argoops.workflows.plugins.modules import archive_db, archive_info, archive_prune
+from ansible_collections.argoops.workflows.plugins.modules import archive_db, archive_info, archive_prune, archive_rollup
 
 SECRET = "Sup3r-Secret-pw"
 
@@ -59,7 +59,8 @@ def test_bad_input_fails_before_connecting(module, args, message, closed_port, c
 
 
 @pytest.mark.parametrize("module, args", [
-    (archive_info, {}), (archive_prune, dict(older_than="7d")),
+    (archive_info, {}), (archive_prune, dict(older_than="7d")), (archive_rollup, {}),
+    (archive_prune, dict(older_than="7d", rollup=True)),
     (archive_db, dict(name="argo", user="argo", password=SECRET)),
 ])
 def test_unreachable_server_names_target_not_password(module, args, closed_port, capsys):
