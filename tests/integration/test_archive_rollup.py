@@ -59,8 +59,8 @@ def raw_facts(conn):
         wf = json.loads(body)
         labels = wf["metadata"].get("labels", {})
         resources = wf["status"].get("resourcesDuration", {})
-        facts.append(dict(scope=(cluster, instance), uid=uid, key=(cluster, instance, ns, phase, labels.get(WFT, "none"),
-                                                                 started.replace(minute=0, second=0, microsecond=0)),
+        hour = started.replace(minute=0, second=0, microsecond=0)
+        facts.append(dict(scope=(cluster, instance), uid=uid, key=(cluster, instance, ns, phase, labels.get(WFT, "none"), hour),
                           started=started, finished=finished, duration=(finished - started).total_seconds(),
                           cpu=resources.get("cpu", 0), memory=resources.get("memory", 0)))
     return facts
@@ -186,3 +186,52 @@ def test_prune_with_rollup_needs_the_schema(archive):
     assert result["failed"] and "create_schema" in result["msg"]
     with psycopg.connect(archive["dsn"]) as conn:
         assert conn.execute("SELECT count(*) FROM argo_archived_workflows").fetchone()[0] == 300
+
+
+def info_stats(archive, **args):
+    result = argo_archive.run_module("archive_info", dict(archive["args"], limit=0, **args))
+    assert archive["password"] not in result["stdout"] + result["stderr"] and not result.get("failed"), result
+    return result["stats"], result["stats_source"]
+
+
+QUERIES = [dict(group_by=g, **f) for g in ("phase", "namespace", "day", "hour") for f in (
+    {}, dict(cluster_name="other", instance_id="i2"), dict(namespaces=["prod"], phases=["Failed", "Error"]),
+    dict(started_after="2024-03-01T06:00:00Z", started_before="2024-03-02T18:00:00Z"))]
+
+
+def test_archive_info_from_rollups_is_identical_to_raw_also_after_pruning(archive):
+    """Every figure of every group, for every group_by and several filters: raw first, then rollups
+    (stats_source=auto chooses them once rolled up), then again after the raw rows are pruned."""
+    raw = {}
+    for i, query in enumerate(QUERIES):
+        raw[i], source = info_stats(archive, **query)
+        assert source == "raw" and raw[i]  # no rollups yet: auto falls back to raw rows
+    rollup(archive)
+    for i, query in enumerate(QUERIES):
+        assert info_stats(archive, **query) == (raw[i], "rollup"), query
+        assert info_stats(archive, stats_source="raw", **query) == (raw[i], "raw"), query
+    with psycopg.connect(archive["dsn"], autocommit=True) as conn:
+        add_random(conn, archive["rng"], 10, archive["template"], now=datetime.datetime(2024, 6, 1))
+    assert info_stats(archive, **QUERIES[0])[1] == "raw"  # 10 rows not rolled up: the rollups do not cover
+    result = argo_archive.run_module("archive_info", dict(archive["args"], limit=0, group_by="day",
+                                                          stats_source="rollup"))
+    assert result["failed"] and "not rolled up yet" in result["msg"]
+    with psycopg.connect(archive["dsn"], autocommit=True) as conn:
+        conn.execute("DELETE FROM argo_archived_workflows WHERE startedat >= '2024-06-01'")  # the 10 new ones
+    pruned = argo_archive.run_module("archive_prune", dict(archive["args"], older_than="1d", rollup=True))
+    assert pruned["deleted"] > 50
+    for i, query in enumerate(QUERIES):
+        stats, source = info_stats(archive, **query)
+        if query.get("cluster_name") != "other":
+            assert (stats, source) == (raw[i], "rollup"), query  # history outlives the pruned rows
+
+
+def test_queries_rollups_cannot_answer_use_raw_rows(archive):
+    rollup(archive)
+    stats, source = info_stats(archive, group_by="day", label_selector=WFT + "=etl")
+    assert source == "raw" and stats
+    assert info_stats(archive, group_by="label:" + WFT)[1] == "raw"
+    assert info_stats(archive, group_by="day", started_after="2024-03-01T06:30:00Z")[1] == "raw"
+    result = argo_archive.run_module("archive_info", dict(archive["args"], limit=0, group_by="day",
+                                                          finished_after="2024-03-01", stats_source="rollup"))
+    assert result["failed"] and "stats_source: the rollups cannot answer" in result["msg"]
