@@ -21,7 +21,7 @@ description:
     CPU and memory totals of C(status.resourcesDuration) (Argo's units). Per cluster, instance and hour it
     keeps the peak number of workflows running at once.
   - Incremental; the watermark is the set of rows already rolled up, so a run reads only rows archived
-    since the last one and a second run reports RV(changed=false). Runs serialise on an advisory lock;
+    since the last one and a second run reports no change. Runs serialise on an advisory lock;
     each run is one transaction.
 author:
   - argoops maintainers (@argoops)

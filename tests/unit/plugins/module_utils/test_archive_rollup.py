@@ -47,7 +47,7 @@ def test_foreign_schema_is_refused_before_any_write(recorded):
     conn = recorded((None,))
     with pytest.raises(r.RollupError, match="was not created by argoops.workflows"):
         r.ensure_schema(conn, create=True)
-    assert all(sql.lstrip().upper().startswith("SELECT") for sql, _ in conn.calls)
+    assert all(sql.lstrip().upper().startswith("SELECT") for sql in (call[0] for call in conn.calls))
 
 
 def test_missing_schema_without_create_names_the_option(recorded):
@@ -58,7 +58,7 @@ def test_missing_schema_without_create_names_the_option(recorded):
 def test_create_writes_the_mark_and_every_table(recorded):
     conn = recorded(None)
     assert r.ensure_schema(conn, create=True) is True
-    ddl = " ".join(sql for sql, _ in conn.calls)
+    ddl = " ".join(sql for sql in (call[0] for call in conn.calls))
     for table in ("workflow", "hourly", "concurrency"):
         assert "CREATE TABLE %s.%s" % (r.SCHEMA, table) in ddl
     assert r.SCHEMA_MARK in ddl
