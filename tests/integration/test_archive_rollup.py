@@ -235,3 +235,22 @@ def test_queries_rollups_cannot_answer_use_raw_rows(archive):
     result = argo_archive.run_module("archive_info", dict(archive["args"], limit=0, group_by="day",
                                                           finished_after="2024-03-01", stats_source="rollup"))
     assert result["failed"] and "stats_source: the rollups cannot answer" in result["msg"]
+
+
+def test_capacity_view_matches_recompute(archive):
+    rollup(archive)
+    result = argo_archive.run_module("archive_info", dict(archive["args"], limit=0, capacity=True,
+                                                          price_per_core_hour=0.04, price_per_gib_hour=0.005))
+    assert not result.get("failed"), result
+    view = result["capacity"]
+    with psycopg.connect(archive["dsn"]) as conn:
+        facts = [f for f in raw_facts(conn) if f["scope"] == ("default", "")]
+    peaks = {k[2]: v for k, v in expected_concurrency(facts).items()}
+    assert {s["hour"]: s["peak_concurrency"] for s in view["series"]} == {
+        h.isoformat() + "Z": p for h, p in peaks.items()}
+    assert view["peak_concurrency"] == max(peaks.values())
+    core_hours = sum(f["cpu"] for f in facts) / 3600.0
+    gib_hours = sum(f["memory"] for f in facts) * 100 / 1024 / 3600.0
+    assert view["core_hours"] == round(core_hours, 3) and view["gib_hours"] == round(gib_hours, 3)
+    assert view["cost"]["total"] == round(round(core_hours * 0.04, 2) + round(gib_hours * 0.005, 2), 2)
+    assert sum(d["hours"] for d in view["by_day_of_week"]) == len(peaks) == view["hours_with_workflows"]
