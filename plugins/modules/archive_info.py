@@ -66,11 +66,11 @@ options:
     default: false
   price_per_core_hour:
     description:
-      - Price of one CPU core for one hour, for RV(capacity.cost); a positive number.
+      - Price of one CPU core for one hour, for the C(cost) of RV(capacity); a positive number.
     type: float
   price_per_gib_hour:
     description:
-      - Price of one GiB of memory for one hour, for RV(capacity.cost); a positive number.
+      - Price of one GiB of memory for one hour, for the C(cost) of RV(capacity); a positive number.
     type: float
 extends_documentation_fragment:
   - argoops.workflows.postgres
