@@ -23,7 +23,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 HOURS_QUERY = (
     "SELECT c.hour, c.peak, coalesce(h.cpu, 0), coalesce(h.memory, 0), coalesce(h.runs, 0) FROM "
     + archive_rollup.SCHEMA + ".concurrency c LEFT JOIN (SELECT clustername, instanceid, hour, sum(cpu_seconds) AS cpu, "
-    "sum(memory_seconds) AS memory, sum(count) AS runs FROM " + archive_rollup.SCHEMA + ".hourly "
+    "sum(memory_seconds) AS memory, sum(count)::bigint AS runs FROM " + archive_rollup.SCHEMA + ".hourly "
     "GROUP BY 1, 2, 3) h ON h.clustername = c.clustername AND h.instanceid = c.instanceid AND h.hour = c.hour "
     "WHERE c.clustername = %s AND c.instanceid = %s {range} ORDER BY c.hour")
 
