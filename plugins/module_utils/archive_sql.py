@@ -285,10 +285,11 @@ def run_stats(conn, scope, filters, group_by):
     return [row_to_stat(r, group_by) for r in pg.run(conn, query, params, "compute statistics")]
 
 
-def run_prune(conn, scope, filters, older_than_seconds, batch_size, check_mode, sample_size=10):
+def run_prune(conn, scope, filters, older_than_seconds, batch_size, check_mode, sample_size=10, before_batch=None):
     """Delete matching rows finished more than ``older_than_seconds`` ago, one transaction per batch.
 
-    ``conn`` must not be in autocommit mode. Returns deleted, batches, seconds, cutoff (and in check
+    ``conn`` must not be in autocommit mode. ``before_batch(conn, cutoff)``, when given, runs first in each
+    batch's transaction (the rollup of what the batch is about to delete). Returns deleted, batches, seconds, cutoff (and in check
     mode would_delete + sample instead of deleting).
     """
     started = time.monotonic()
@@ -304,6 +305,8 @@ def run_prune(conn, scope, filters, older_than_seconds, batch_size, check_mode, 
     else:
         query, params = prune_batch_query(scope, narrowed, batch_size)
         while True:
+            if before_batch is not None:
+                before_batch(conn, cutoff)
             deleted = pg.run(conn, query, params, "delete batch %d" % (result["batches"] + 1)).rowcount
             conn.commit()
             if deleted == 0:

@@ -47,6 +47,31 @@ options:
       - Workflows without that label form a group whose key is null.
       - The statistics cover every workflow that matches the filters, not just one page.
     type: str
+  stats_source:
+    description:
+      - Where RV(stats) come from. V(raw) reads the archive rows. V(rollup) reads the hourly rollups of
+        M(argoops.workflows.archive_rollup), which keep every duration, so the figures are identical to the
+        raw ones and include rows pruned after they were rolled up; it fails when the rollups cannot answer
+        (label or name filters, finish-time filters, start times not on a whole hour, label groups, rows
+        not rolled up yet). V(auto) uses the rollups when they can answer and raw rows otherwise.
+    type: str
+    choices: [auto, raw, rollup]
+    default: auto
+  capacity:
+    description:
+      - Also return RV(capacity), the capacity and cost view computed from the rollups of
+        M(argoops.workflows.archive_rollup) for the scope and the O(started_after)/O(started_before) range
+        (other filters do not apply to it).
+    type: bool
+    default: false
+  price_per_core_hour:
+    description:
+      - Price of one CPU core for one hour, for the C(cost) of RV(capacity); a positive number.
+    type: float
+  price_per_gib_hour:
+    description:
+      - Price of one GiB of memory for one hour, for the C(cost) of RV(capacity); a positive number.
+    type: float
 extends_documentation_fragment:
   - argoops.workflows.postgres
   - argoops.workflows.archive
@@ -178,11 +203,31 @@ stats:
       description: Duration average, median (p50), 95th percentile (p95) and maximum, in seconds.
       type: dict
       sample: {avg: 151.2, p50: 149.0, p95: 286.0, max: 300.0}
+capacity:
+  description:
+    - Capacity and cost from the rollups; hours without workflows are left out.
+    - C(peak_concurrency) and C(p95_concurrency) over the hourly peaks of workflows running at once;
+      C(suggested.baseline) the median hourly peak, C(suggested.burst) what p95 needs on top of it,
+      C(suggested.burst_to_peak) what the highest peak needed.
+    - C(core_hours) and C(gib_hours) from Argo's C(status.resourcesDuration) (CPU in core-seconds, memory in
+      100Mi-seconds), booked to the hour a workflow started; C(cost) when a price is given.
+    - C(by_hour_of_day) (0..23, UTC) and C(by_day_of_week) (Mon..Sun) with hours, peak and p95 concurrency,
+      average cores and GiB; C(series) one entry per hour.
+  returned: when O(capacity=true)
+  type: dict
+  sample: {peak_concurrency: 42, p95_concurrency: 30.0, suggested: {baseline: 12, burst: 18, burst_to_peak: 30},
+           core_hours: 1234.5, gib_hours: 2345.6, cost: {cpu: 49.38, memory: 11.73, total: 61.11}}
+stats_source:
+  description: Where RV(stats) came from, V(raw) or V(rollup).
+  returned: when O(group_by) is set
+  type: str
+  sample: rollup
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils import archive_sql, pg
+from ansible_collections.argoops.workflows.plugins.module_utils import (
+    archive_capacity, archive_rollup_stats, archive_sql, pg)
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import (
     archive_module, filter_argument_spec, filters_from_params, scope_argument_spec, scope_from_params)
 
@@ -193,7 +238,11 @@ def main():
                          limit=dict(type="int", default=100),
                          page_token=dict(type="str", no_log=False),
                          include_workflow=dict(type="bool", default=False),
-                         group_by=dict(type="str"))
+                         group_by=dict(type="str"),
+                         capacity=dict(type="bool", default=False),
+                         price_per_core_hour=dict(type="float"),
+                         price_per_gib_hour=dict(type="float"),
+                         stats_source=dict(type="str", default="auto", choices=list(archive_rollup_stats.SOURCES)))
     with archive_module(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)) as module:
         params = module.params
         scope, filters = scope_from_params(params), filters_from_params(params)
@@ -201,6 +250,8 @@ def main():
             raise archive_sql.QueryError("limit: %d is not between 0 and %d" % (params["limit"], archive_sql.MAX_LIMIT))
         if params["group_by"] is not None:
             archive_sql.group_expression(params["group_by"])  # validate before connecting
+        prices = [archive_capacity.check_price(params[option], option)
+                  for option in ("price_per_core_hour", "price_per_gib_hour")]
         after = None
         if params["page_token"]:
             after = archive_sql.decode_token(params["page_token"], archive_sql.fingerprint(scope, filters))
@@ -212,7 +263,10 @@ def main():
                 result["workflows"], result["next_page_token"] = archive_sql.run_list(
                     conn, scope, filters, params["limit"], after, params["include_workflow"])
             if params["group_by"] is not None:
-                result["stats"] = archive_sql.run_stats(conn, scope, filters, params["group_by"])
+                result["stats"], result["stats_source"] = archive_rollup_stats.run_stats(
+                    conn, scope, filters, params["group_by"], params["stats_source"])
+            if params["capacity"]:
+                result["capacity"] = archive_capacity.run_capacity(conn, scope, filters, *prices)
         module.exit_json(**result)
 
 

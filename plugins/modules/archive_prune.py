@@ -34,6 +34,14 @@ options:
       - Rows deleted per transaction, between 1 and 100000.
     type: int
     default: 1000
+  rollup:
+    description:
+      - Before each batch, in the same transaction, roll up every row of the scope that finished before the
+        cutoff and is not rolled up yet (see M(argoops.workflows.archive_rollup)), so the hourly history
+        survives the delete.
+      - The rollup schema must exist (M(argoops.workflows.archive_rollup) creates it).
+    type: bool
+    default: false
   sample_size:
     description:
       - In check mode, how many of the rows that would be deleted (oldest first) to return in RV(sample).
@@ -55,6 +63,9 @@ attributes:
 notes:
   - The login role needs DELETE on C(argo_archived_workflows) (the role Argo's controller uses owns it).
   - O(login_db) is the database that holds Argo's archive.
+  - Argo's own TTL GC (C(archiveTTL)) deletes without rolling up. To keep history with it, run
+    M(argoops.workflows.archive_rollup) more often than C(ARCHIVED_WORKFLOW_GC_PERIOD), or leave
+    C(archiveTTL) empty and prune with O(rollup=true).
 seealso:
   - module: argoops.workflows.archive_info
   - module: argoops.workflows.archive_db
@@ -83,6 +94,12 @@ EXAMPLES = r'''
     older_than: 30d
   check_mode: true
   register: preview
+
+- name: Keep 30 days of rows but the hourly history forever
+  argoops.workflows.archive_prune:
+    login_db: argo
+    older_than: 30d
+    rollup: true
 '''
 
 RETURN = r'''
@@ -121,7 +138,7 @@ sample:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils import archive_sql, pg
+from ansible_collections.argoops.workflows.plugins.module_utils import archive_rollup, archive_sql, pg
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import (
     archive_module, filter_argument_spec, filters_from_params, scope_argument_spec, scope_from_params)
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_ttl import TTLError, parse_ttl
@@ -134,7 +151,8 @@ def main():
     argument_spec.update(filter_argument_spec(),
                          older_than=dict(type="str", required=True),
                          batch_size=dict(type="int", default=1000),
-                         sample_size=dict(type="int", default=10))
+                         sample_size=dict(type="int", default=10),
+                         rollup=dict(type="bool", default=False))
     with archive_module(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)) as module:
         params = module.params
         seconds = parse_ttl(params["older_than"], "older_than")
@@ -147,8 +165,13 @@ def main():
         scope, filters = scope_from_params(params), filters_from_params(params)
         with pg.connect(params) as conn:
             archive_sql.require_archive_tables(conn)
+            before_batch = None
+            if params["rollup"]:
+                archive_rollup.ensure_schema(conn, create=False)
+                conn.commit()
+                before_batch = archive_rollup.prune_hook(scope)
             result = archive_sql.run_prune(conn, scope, filters, seconds, params["batch_size"],
-                                           module.check_mode, params["sample_size"])
+                                           module.check_mode, params["sample_size"], before_batch)
         result["changed"] = bool(result["deleted"] or result.get("would_delete"))
         module.exit_json(**result)
 

@@ -27,7 +27,7 @@ sys.path[:0] = [HERE, os.path.join(REPO, "tests", "controlplane"), os.path.join(
 import argo_archive  # noqa: E402  pylint: disable=wrong-import-position
 from cplane import build, paths, postgres  # noqa: E402
 
-from ansible_collections.argoops.workflows.plugins.module_utils import archive_sql  # noqa: E402
+from ansible_collections.argoops.workflows.plugins.module_utils import archive_rollup, archive_rollup_stats, archive_sql  # noqa: E402
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_selector import parse_selector  # noqa: E402
 
 BASE_DB = "argo_bench_base"  # the cached dataset; each run works on a copy (DB), so pruning costs no rebuild
@@ -199,6 +199,51 @@ def stats_day(conn, runs: int, plans: dict):
     return ms, len(rows), sum(r[1] for r in rows)
 
 
+def rollups(pg_info, runs: int) -> dict:
+    """archive_rollup on the whole dataset, then after 10k new rows (started within one recent day), and
+    the statistics queries side by side: raw rows vs rollups, plus a label filter the rollups cannot serve."""
+    facts = {}
+    with psycopg.connect(pg_info.dsn(DB)) as conn:
+        began = time.perf_counter()
+        archive_rollup.ensure_schema(conn, create=True)
+        facts["first_rows"] = archive_rollup.roll_up(conn)
+        conn.commit()
+        facts["first_s"] = time.perf_counter() - began
+        conn.autocommit = True
+        conn.execute("VACUUM (ANALYZE) argoops_rollup.workflow")
+        conn.execute("VACUUM (ANALYZE) argoops_rollup.hourly")
+        template = argo_archive.argo_template(conn)
+        recent = conn.execute("SELECT date_trunc('day', now() AT TIME ZONE 'UTC')").fetchone()[0]
+        argo_archive.generate(conn, 10000, template, namespaces=NAMESPACES, start=recent, span_seconds=86400,
+                              seed=0.3)
+        conn.autocommit = False
+        began = time.perf_counter()
+        facts["inc_rows"] = archive_rollup.roll_up(conn)
+        conn.commit()
+        facts["inc_s"] = time.perf_counter() - began
+        began = time.perf_counter()
+        facts["rerun_rows"] = archive_rollup.roll_up(conn)
+        conn.commit()
+        facts["rerun_s"] = time.perf_counter() - began
+        conn.autocommit = True
+        raw_q = archive_sql.stats_query(SCOPE, archive_sql.NO_FILTERS, "day")
+        roll_q = archive_rollup_stats.stats_query(SCOPE, archive_sql.NO_FILTERS, "day")
+        facts["raw_ms"], raw_rows = timed(conn, *raw_q, runs)
+        facts["roll_ms"], roll_rows = timed(conn, *roll_q, runs)
+        facts["same"] = raw_rows == roll_rows
+        facts["groups"] = len(roll_rows)
+        began = time.perf_counter()
+        facts["uncovered"] = archive_rollup_stats.uncovered_count(conn, SCOPE, archive_sql.NO_FILTERS)
+        facts["coverage_ms"] = (time.perf_counter() - began) * 1000
+        labelled = archive_sql.NO_FILTERS._replace(labels=tuple(parse_selector("workflows.argoproj.io/phase=Failed")))
+        facts["label_ms"], label_rows = timed(conn, *archive_sql.stats_query(SCOPE, labelled, "day"), runs)
+        facts["label_groups"] = len(label_rows)
+        facts["sizes"] = conn.execute("SELECT pg_total_relation_size('argoops_rollup.workflow') / 1048576, "
+                                      "pg_total_relation_size('argoops_rollup.hourly') / 1048576, "
+                                      "(SELECT count(*) FROM argoops_rollup.hourly)").fetchone()
+    return facts
+
+
 def durable(conn, on: bool) -> None:
     """The cached server runs without fsync (test server settings); prune timings use real durability."""
     for setting in ("fsync", "synchronous_commit", "full_page_writes"):
@@ -247,6 +292,20 @@ def sizes(conn) -> dict:
     mib = [round(v / 1048576) for v in row[:5]]
     return dict(heap_mib=mib[0], toast_mib=mib[1], index_mib=mib[2], labels_mib=mib[3], database_mib=mib[4],
                 rows=row[5], all_rows=row[6], label_rows=row[7])
+
+
+def report_rollups(r) -> None:
+    print("\nRollups (archive_rollup; one transaction per run)")
+    print(f"  first rollup: {r['first_rows']} rows in {r['first_s']:.1f} s; after 10k new rows: {r['inc_rows']} rows "
+          f"in {r['inc_s']:.2f} s; re-run: {r['rerun_rows']} rows in {r['rerun_s']:.2f} s")
+    print(f"  rollup tables: narrow rows {r['sizes'][0]} MiB, hourly {r['sizes'][1]} MiB ({r['sizes'][2]} groups)")
+    print(f"  {'query':<48} | {'raw rows':>10} | {'rollups':>10} | same result")
+    print(f"  {'group_by day, count + avg/p50/p95/max':<48} | {r['raw_ms']:>7.0f} ms | {r['roll_ms']:>7.0f} ms | "
+          f"{'yes' if r['same'] else 'NO'} ({r['groups']} groups)")
+    print(f"  {'coverage check (rows not rolled up)':<48} | {'':>10} | {r['coverage_ms']:>7.0f} ms | "
+          f"{r['uncovered']} uncovered")
+    print(f"  {'group_by day, label phase=Failed (raw only)':<48} | {r['label_ms']:>7.0f} ms | {'-':>10} | "
+          f"{r['label_groups']} groups")
 
 
 def report(facts, table, stats, pruned, plans, settings) -> None:
@@ -302,8 +361,10 @@ def main() -> int:
                                          "'max_parallel_workers_per_gather')").fetchall())
             table = list_pages(conn, args.runs, plans, args.rows)
             stats = stats_day(conn, args.runs, plans)
+        rolled = rollups(pg_info, args.runs)
         pruned = prune(pg_info, plans)
         report(facts, table, stats, pruned, plans, settings)
+        report_rollups(rolled)
     finally:
         if server.running():
             with psycopg.connect(pg_info.dsn(), autocommit=True) as admin:

@@ -8,7 +8,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.argoops.workflows.plugins.module_utils import pg
-from ansible_collections.argoops.workflows.plugins.modules import archive_db, archive_info, archive_prune
+from ansible_collections.argoops.workflows.plugins.modules import archive_db, archive_info, archive_prune, archive_rollup
 
 SECRET = "Sup3r-Secret-pw"
 
@@ -43,6 +43,9 @@ def conn_args(port, **extra):
     (archive_info, dict(label_selector="team=a b"), "label_selector: value 'a b' for label 'team' is invalid"),
     (archive_info, dict(limit=10001), "limit: 10001 is not between 0 and 10000"),
     (archive_info, dict(group_by="week"), "group_by: 'week' is not one of"),
+    (archive_info, dict(capacity=True, price_per_core_hour=-1), "price_per_core_hour: -1.0 is not a positive number"),
+    (archive_info, dict(capacity=True, price_per_gib_hour=0), "price_per_gib_hour: 0.0 is not a positive number"),
+    (archive_info, dict(stats_source="cache"), "stats_source"),
     (archive_info, dict(started_after="last tuesday"), "started_after: 'last tuesday' is not an ISO 8601"),
     (archive_info, dict(started_after="2024-02-01", started_before="2024-01-01"),
      "started_after must be earlier than started_before"),
@@ -59,7 +62,8 @@ def test_bad_input_fails_before_connecting(module, args, message, closed_port, c
 
 
 @pytest.mark.parametrize("module, args", [
-    (archive_info, {}), (archive_prune, dict(older_than="7d")),
+    (archive_info, {}), (archive_prune, dict(older_than="7d")), (archive_rollup, {}),
+    (archive_prune, dict(older_than="7d", rollup=True)),
     (archive_db, dict(name="argo", user="argo", password=SECRET)),
 ])
 def test_unreachable_server_names_target_not_password(module, args, closed_port, capsys):
