@@ -1,6 +1,6 @@
 # One entry point for everything a newcomer or CI runs. See README.md.
-#   make test          every tier (sanity, unit, lint, integration, molecule) + one summary line each
-#   make sanity|unit|lint|integration|node|molecule   one tier
+#   make test          every tier (sanity, unit, lint, integration, faults, node, molecule) + one summary line each
+#   make sanity|unit|lint|integration|faults|node|molecule   one tier
 #   make cluster-up|cluster-env|cluster-down|cluster-status|cluster-build   the local control plane
 #   make demo          the whole flow (k3d when Docker is there, else the local control plane)
 #   make bench         archive benchmark (prints a table)
@@ -17,7 +17,7 @@ TIER    := BUILD=$(BUILD) $(PY) $(TOOLS)/run_tier.py
 export ANSIBLE_COLLECTIONS_PATH := $(BUILD)/collections
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help venv layout test sanity unit lint integration node molecule bench \
+.PHONY: help venv layout test sanity unit lint integration faults node molecule bench \
         cluster-up cluster-env cluster-down cluster-status cluster-build demo build changelog clean
 
 help:
@@ -33,7 +33,7 @@ layout: venv
 # `make test` runs every tier even when one fails, then fails if any failed or if no test ran.
 test: layout
 	@rm -f $(BUILD)/results/*.summary
-	@rc=0; for t in sanity unit lint integration node molecule; do \
+	@rc=0; for t in sanity unit lint integration faults node molecule; do \
 	  $(MAKE) --no-print-directory $$t || rc=1; done; \
 	$(TIER) --report $(BUILD)/results || rc=1; exit $$rc
 
@@ -51,7 +51,15 @@ lint: layout
 integration: layout
 	@$(PY) tests/controlplane/cluster.py build
 	@$(TIER) integration --junit $(BUILD)/results/integration.xml -- \
-	  $(PY) -m pytest -p no:cacheprovider tests/integration --junitxml=$(BUILD)/results/integration.xml -q -rs
+	  $(PY) -m pytest -p no:cacheprovider tests/integration --ignore=tests/integration/faults \
+	  --junitxml=$(BUILD)/results/integration.xml -q -rs
+
+# Faults on purpose (API server killed, PostgreSQL stopped, racing writers, a secrets sweep): after the
+# integration tier, never beside it, since they stop the shared pieces of the local control plane.
+faults: layout
+	@$(PY) tests/controlplane/cluster.py build
+	@$(TIER) faults --junit $(BUILD)/results/faults.xml -- \
+	  $(PY) -m pytest -p no:cacheprovider tests/integration/faults --junitxml=$(BUILD)/results/faults.xml -q -rs
 
 # The real node (containerd, kubelet, kube-proxy, CoreDNS, storage): binaries and images first.
 node: layout

@@ -58,6 +58,10 @@ _CONNECT_HINTS = (
     (("no pg_hba.conf entry",), "the server's pg_hba.conf does not allow this client/user/database"),
     (("role \"",), "the login role does not exist: check login_user"),
     (("database \"",), "the database does not exist: check login_db (archive_db creates it)"),
+    (("does not match host name",), "the server's certificate does not name login_host: connect by a name (or "
+     "IP address) the certificate lists, or use ssl_mode verify-ca to check only the CA"),
+    (("certificate verify failed",), "the server's certificate is not signed by ca_cert (or a CA it chains to): "
+     "give ca_cert the CA that issued the server's certificate"),
     (("ssl", "certificate"), "TLS negotiation failed: check ssl_mode, ca_cert, ssl_cert and ssl_key"),
     (("timeout expired",), "no answer within connect_timeout: check login_host/login_port and firewalls"),
     (("could not translate host name",), "login_host does not resolve"),

@@ -129,3 +129,25 @@ def argo_config_oracle():
     oracle = ArgoConfigOracle(build.ensure("argo-config", print).path())
     yield oracle
     oracle.close()
+
+
+POD_LESS_WORKFLOW = {
+    "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+    "metadata": {"generateName": "oracle-", "labels": {"suite": "oracle"}},
+    "spec": {"entrypoint": "main", "templates": [
+        {"name": "main", "steps": [[{"name": "skipped", "template": "noop", "when": "false"}]]},
+        {"name": "noop", "container": {"image": "alpine:3", "command": ["true"]}}]},
+}
+
+
+def wait_archived(control_plane, ns, name, timeout=180.0) -> dict:
+    custom = kubernetes.client.CustomObjectsApi(kubernetes.config.new_client_from_config(
+        config_file=control_plane.kubeconfig))
+    deadline, workflow = time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
+        workflow = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", ns, "workflows", name)
+        labels = workflow["metadata"].get("labels", {})
+        if labels.get("workflows.argoproj.io/workflow-archiving-status") == "Archived":
+            return workflow
+        time.sleep(1)
+    raise AssertionError(f"workflow {name} not archived after {timeout:.0f}s: {workflow.get('status')}")

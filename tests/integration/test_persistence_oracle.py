@@ -26,8 +26,8 @@ import kubernetes
 import psycopg
 import pytest
 
-from persistence_support import (CONFIGMAP, SECRET, core, create_config_map, persistence_args, read_config_map,
-                                 run_module)
+from persistence_support import (CONFIGMAP, POD_LESS_WORKFLOW, SECRET, core, create_config_map, persistence_args,
+                                 read_config_map, run_module, wait_archived)
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_sql_names
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_config import parse_version
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import Current
@@ -64,28 +64,6 @@ def module_output(control_plane, ns, archive_db) -> dict:
     result = run_module(control_plane.kubeconfig, oracle_args(ns, control_plane, archive_db))
     assert result.get("failed") is not True, result["_output"]
     return dict(read_config_map(core(control_plane.kubeconfig), ns).data)
-
-
-POD_LESS_WORKFLOW = {
-    "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-    "metadata": {"generateName": "oracle-", "labels": {"suite": "oracle"}},
-    "spec": {"entrypoint": "main", "templates": [
-        {"name": "main", "steps": [[{"name": "skipped", "template": "noop", "when": "false"}]]},
-        {"name": "noop", "container": {"image": "alpine:3", "command": ["true"]}}]},
-}
-
-
-def wait_archived(control_plane, ns, name, timeout=180.0) -> dict:
-    custom = kubernetes.client.CustomObjectsApi(kubernetes.config.new_client_from_config(
-        config_file=control_plane.kubeconfig))
-    deadline, workflow = time.monotonic() + timeout, {}
-    while time.monotonic() < deadline:
-        workflow = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", ns, "workflows", name)
-        labels = workflow["metadata"].get("labels", {})
-        if labels.get("workflows.argoproj.io/workflow-archiving-status") == "Archived":
-            return workflow
-        time.sleep(1)
-    raise AssertionError(f"workflow {name} not archived after {timeout:.0f}s: {workflow.get('status')}")
 
 
 def test_module_output_starts_migrates_and_archives(control_plane, argo_controller, ns, archive_db):

@@ -18,7 +18,7 @@ import time
 import xml.etree.ElementTree as ET
 
 COUNTS_RE = re.compile(r"TIER-COUNTS passed=(\d+) failed=(\d+) skipped=(\d+)")
-TIERS = ("sanity", "unit", "lint", "integration", "node", "molecule")
+TIERS = ("sanity", "unit", "lint", "integration", "faults", "node", "molecule")
 
 
 def junit_counts(path: str) -> tuple[int, int, int]:

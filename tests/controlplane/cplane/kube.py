@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import ssl
 import time
 import urllib.error
@@ -299,6 +300,29 @@ class KubeCluster:
             raise TimeoutError(f"no default ServiceAccount after {timeout:.0f}s: the controller-manager does not "
                                f"work (log {self.log_path('kube-controller-manager')})")
         log(f"node {name}: Ready, default ServiceAccount present ({time.monotonic() - began:.1f}s)")
+
+    # -- faults (tests/integration/faults): one component dies and comes back on the same port
+    def kill(self, component: str) -> None:
+        """SIGKILL ``component`` (a crash, not a shutdown); the record keeps its argv's inputs."""
+        entry = self.record().get("pids", {}).get(component)
+        if entry and procs.alive(entry["pid"], entry["binary"]):
+            os.kill(entry["pid"], signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while procs.alive(entry["pid"], entry["binary"]) and time.monotonic() < deadline:
+                procs.reap(entry["pid"])
+                time.sleep(0.05)
+
+    def restart(self, component: str, log=print) -> None:
+        """Start ``component`` again with the same flags and port (clients keep their kubeconfig)."""
+        rec = self.record()
+        entry = rec["pids"][component]
+        if procs.alive(entry["pid"], entry["binary"]):
+            return
+        began = time.monotonic()
+        entry["pid"] = procs.start(self._argv(component, entry["binary"], rec), self.log_path(component))
+        self._save(rec)
+        self._wait(component, rec, 240 if component == "kube-apiserver" else 120)
+        log(f"{component}: restarted (pid {entry['pid']}, {time.monotonic() - began:.1f}s)")
 
     def stop(self) -> None:
         """Stop our processes by PID, in reverse start order (the real node first, with everything it

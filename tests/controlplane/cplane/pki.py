@@ -56,9 +56,30 @@ class Pki:
         addresses the apiserver serves on besides loopback (the real node's host-side address)."""
         if os.path.exists(self.path("ca.crt")):
             return
+        ca_cert, ca_key = self._new_ca("argoops-test-ca")
+        self.issue("apiserver", name("kube-apiserver"), server=True, names=SERVING_NAMES,
+                   ips=SERVING_IPS + tuple(serving_ips), ca=(ca_cert, ca_key))
+        for stem, (common_name, organization) in client_identities.items():
+            self.issue(stem, name(common_name, organization), ca=(ca_cert, ca_key))
+        sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        _write(self.path("sa.key"), _key_pem(sa_key), private=True)
+        _write(self.path("sa.pub"), sa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        _write(self.path("ca.crt"), ca_cert.public_bytes(serialization.Encoding.PEM))  # last: marks completion
+
+    def create_serving(self, stem: str, common_name: str, names=(), ips=()) -> None:
+        """A CA of its own and one serving certificate ``stem``.crt/.key (PostgreSQL's TLS); a no-op
+        when the CA exists."""
+        if os.path.exists(self.path("ca.crt")):
+            return
+        ca_cert, ca_key = self._new_ca(common_name + "-ca")
+        self.issue(stem, name(common_name), server=True, names=names, ips=ips, ca=(ca_cert, ca_key))
+        _write(self.path("ca.crt"), ca_cert.public_bytes(serialization.Encoding.PEM))  # last: marks completion
+
+    def _new_ca(self, common_name: str):
         os.makedirs(self.dir, exist_ok=True)
         ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = name("argoops-test-ca")
+        ca_name = name(common_name)
         now = _now()
         ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
                    .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
@@ -70,15 +91,7 @@ class Pki:
                                                 encipher_only=False, decipher_only=False), critical=True)
                    .sign(ca_key, hashes.SHA256()))
         _write(self.path("ca.key"), _key_pem(ca_key), private=True)
-        self.issue("apiserver", name("kube-apiserver"), server=True, names=SERVING_NAMES,
-                   ips=SERVING_IPS + tuple(serving_ips), ca=(ca_cert, ca_key))
-        for stem, (common_name, organization) in client_identities.items():
-            self.issue(stem, name(common_name, organization), ca=(ca_cert, ca_key))
-        sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        _write(self.path("sa.key"), _key_pem(sa_key), private=True)
-        _write(self.path("sa.pub"), sa_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-        _write(self.path("ca.crt"), ca_cert.public_bytes(serialization.Encoding.PEM))  # last: marks completion
+        return ca_cert, ca_key
 
     def _ca(self):
         with open(self.path("ca.crt"), "rb") as handle:

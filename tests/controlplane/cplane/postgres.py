@@ -1,6 +1,10 @@
 """A private PostgreSQL 15 server from the machine's binaries: own data directory, a free loopback
 port, a superuser with a generated password (scram-sha-256 password auth, also on the socket).
 
+It serves TLS as well as plain connections (clients choose with sslmode): its certificate comes from
+a CA of its own in ``<root>/tls`` (``PostgresInfo.ca_cert``) and names ``TLS_HOST_NAME`` and
+127.0.0.1 only — so ``verify-full`` to ``localhost`` is the wrong-host-name case the tests need.
+
 PostgreSQL refuses to run as root, so when we are root the server runs as the ``postgres`` system
 user (the data directory is handed to it); everything else stays ours.
 """
@@ -17,13 +21,14 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from . import paths, procs
+from . import paths, pki, procs
 
 PG_BIN = os.environ.get("ARGOOPS_PG_BIN", "/usr/lib/postgresql/15/bin")
 SUPERUSER = "argoops"
 RUN_AS = "postgres"  # only when we are root
 # world-searchable home for the data directory when the state directory is not (see _root_for)
 FALLBACK_PARENT = "/var/tmp/argoops-workflows"
+TLS_HOST_NAME = "postgres.argoops.test"  # in the certificate beside 127.0.0.1 (what clients connect to)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class PostgresInfo:
     user: str
     password: str
     dbname: str = "postgres"
+    ca_cert: str = ""  # the CA that signed the server's certificate (PEM file, world-readable)
 
     def dsn(self, dbname: str | None = None) -> str:
         """A libpq conninfo string (psycopg, psql)."""
@@ -60,7 +66,7 @@ class PostgresInfo:
 
     def as_dict(self) -> dict:
         return {"host": self.host, "port": self.port, "user": self.user, "password": self.password,
-                "dbname": self.dbname}
+                "dbname": self.dbname, "ca_cert": self.ca_cert}
 
 
 class PostgresServer:
@@ -72,6 +78,7 @@ class PostgresServer:
         self.run_dir = os.path.join(self.root, "run")
         self.log_path = os.path.join(self.root, "postgres.log")
         self.info_path = os.path.join(self.root, "connection.json")  # mode 0600: holds the password
+        self.tls = pki.Pki(os.path.join(self.root, "tls"))
 
     # -- helpers
     @staticmethod
@@ -169,8 +176,21 @@ class PostgresServer:
         with open(fd, "w", encoding="utf-8") as handle:
             json.dump(info.as_dict(), handle)
 
+    def _ensure_tls(self) -> None:
+        """The CA and serving certificate (kept across restarts), copied into the data directory where
+        the server, running as its own user, reads them (the key must be its own, mode 0600)."""
+        self.tls.create_serving("server", "argoops-postgres", names=(TLS_HOST_NAME,), ips=("127.0.0.1",))
+        os.chmod(self.tls.dir, 0o755)
+        for name, mode in (("server.crt", 0o644), ("server.key", 0o600)):
+            target = os.path.join(self.data, name)
+            shutil.copyfile(self.tls.path(name), target)
+            os.chmod(target, mode)
+            self._hand_over(target)
+
     def _configure(self, port: int) -> None:
+        self._ensure_tls()
         settings = {
+            "ssl": "on", "ssl_cert_file": "'server.crt'", "ssl_key_file": "'server.key'",
             "listen_addresses": "'127.0.0.1'", "port": str(port),
             "unix_socket_directories": f"'{self.run_dir}'",
             # a throw-away test server: durability traded for speed
@@ -196,7 +216,7 @@ class PostgresServer:
                                           "start"), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"pg_ctl start failed:\n{result.stdout}{result.stderr}\n{procs.tail(self.log_path)}")
-        info = PostgresInfo(info.host, port, info.user, info.password, info.dbname)
+        info = PostgresInfo(info.host, port, info.user, info.password, info.dbname, self.tls.path("ca.crt"))
         self._write_info(info)
         log(f"postgres: running on 127.0.0.1:{port} (pid {self.pid()}, {time.monotonic() - start:.1f}s)")
         return info

@@ -51,6 +51,11 @@ def test_negative_connect_timeout_is_rejected():
      "check login_db"),
     ("connection to server at \"db\", port 5432 failed: timeout expired", "within connect_timeout"),
     ("server does not support SSL, but SSL was required", "check ssl_mode"),
+    # libpq's own words, as seen against the TLS test server (tests/integration/test_tls.py)
+    ('connection to server at "db", port 5432 failed: server certificate for "postgres.argoops.test" '
+     '(and 1 other name) does not match host name "db"', "does not name login_host"),
+    ('connection to server at "db", port 5432 failed: SSL error: certificate verify failed',
+     "not signed by ca_cert"),
 ])
 def test_connect_errors_name_target_and_hint(driver_message, hint):
     kwargs = pg.libpq_kwargs(params(login_host="db", login_user="u", login_password="hunter2", login_db="argo"))
