@@ -54,7 +54,7 @@ integration: layout
 	  $(PY) -m pytest -p no:cacheprovider tests/integration --ignore=tests/integration/faults \
 	  --junitxml=$(BUILD)/results/integration.xml -q -rs
 
-# Faults on purpose (API server killed, PostgreSQL stopped, racing writers, a secrets sweep): after the
+# Faults on purpose (PostgreSQL stopped mid-prune, inserts during a prune): after the
 # integration tier, never beside it, since they stop the shared pieces of the local control plane.
 faults: layout
 	@$(PY) tests/controlplane/cluster.py build
