@@ -273,8 +273,8 @@ def role_drop_blockers(admin_conn, target_db, database, role, database_dropped):
             continue  # archive_db revokes it
         if deptype == "a" and catalog == "pg_namespace" and dbid == db_oid and objid == public_oid:
             continue  # archive_db revokes it
-        blockers.append("%s %s in database %s" % ("owns an object of" if deptype == "o" else "has privileges on an object of",
-                                                  catalog, datname))
+        what = "owns an object of" if deptype == "o" else "has privileges on an object of"
+        blockers.append("%s %s in database %s" % (what, catalog, datname))
     if not blockers:
         return None
     counted = sorted(set("%s (x%d)" % (b, blockers.count(b)) for b in blockers))
