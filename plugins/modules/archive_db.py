@@ -223,7 +223,11 @@ def main():
                     module.fail_json(msg=blocked, changed=False, actions=actions)
             written = bool(actions) and not module.check_mode
             if written:
-                pg_access.apply(admin, target_db, actions, database, role, params["password"])
+                done = []
+                try:
+                    pg_access.apply(admin, target_db, actions, database, role, params["password"], done)
+                except pg.PgError as exc:  # say what the run changed before the failing step
+                    module.fail_json(msg=str(exc), changed=bool(done), actions=done)
             result = dict(changed=bool(actions), actions=actions, server=server,
                           **pg_access.preflight(admin, target_db, database, role, None if written else actual))
         if module._diff:
