@@ -214,50 +214,94 @@ def refuse_unsafe(actual, desired, login_user):
     return None
 
 
-def apply(admin_conn, target_db, actions, database, role, password):
+def apply(admin_conn, target_db, actions, database, role, password, done=None):
     """Execute ``actions``. ``admin_conn`` is autocommit on the maintenance database; ``target_db`` is a
-    pg.LazyConnection to the archive database (schema privileges), closed here before DROP DATABASE."""
+    pg.LazyConnection to the archive database (schema privileges), closed here before DROP DATABASE.
+    Each action that completed is appended to ``done``, so a failure part-way can report what it changed."""
     ident_db, ident_role = pg.identifier(database), pg.identifier(role) if role else None
-    sql = pg.sql
+    done = [] if done is None else done
     for action in actions:
-        if action == "create_database":
-            pg.run(admin_conn, sql.SQL("CREATE DATABASE {}").format(ident_db), doing="create database")
-        elif action == "create_role":
-            pg.run(admin_conn, sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
-                ident_role, sql.Literal(pg.encrypt_password(admin_conn, password, role))), doing="create role")
-        elif action == "set_role_attributes":
-            pg.run(admin_conn, sql.SQL("ALTER ROLE {} LOGIN NOCREATEDB NOCREATEROLE").format(ident_role),
-                   doing="alter role")
-        elif action == "set_password":
-            pg.run(admin_conn, sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                ident_role, sql.Literal(pg.encrypt_password(admin_conn, password, role))), doing="set password")
-        elif action == "grant_connect":
-            pg.run(admin_conn, sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(ident_db, ident_role),
-                   doing="grant CONNECT")
-        elif action == "revoke_extra_database_privileges":
-            pg.run(admin_conn, sql.SQL("REVOKE CREATE, TEMPORARY ON DATABASE {} FROM {}").format(
-                ident_db, ident_role), doing="revoke database privileges")
-        elif action == "grant_schema":
-            pg.run(target_db(), sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(ident_role),
-                   doing="grant USAGE, CREATE on schema public")
-        elif action == "drop_database":
-            target_db.close()
-            pg.run(admin_conn, sql.SQL("DROP DATABASE {}").format(ident_db), doing="drop database")
-        elif action == "drop_role":
-            _drop_role(admin_conn, target_db, "drop_database" in actions, database, role)
+        _apply_one(admin_conn, target_db, actions, action, ident_db, ident_role, database, role, password)
+        done.append(action)
+
+
+def _apply_one(admin_conn, target_db, actions, action, ident_db, ident_role, database, role, password):
+    """Run one action of apply()."""
+    sql = pg.sql
+    if action == "create_database":
+        pg.run(admin_conn, sql.SQL("CREATE DATABASE {}").format(ident_db), doing="create database")
+    elif action == "create_role":
+        pg.run(admin_conn, sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+            ident_role, sql.Literal(pg.encrypt_password(admin_conn, password, role))), doing="create role")
+    elif action == "set_role_attributes":
+        pg.run(admin_conn, sql.SQL("ALTER ROLE {} LOGIN NOCREATEDB NOCREATEROLE").format(ident_role),
+               doing="alter role")
+    elif action == "set_password":
+        pg.run(admin_conn, sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+            ident_role, sql.Literal(pg.encrypt_password(admin_conn, password, role))), doing="set password")
+    elif action == "grant_connect":
+        pg.run(admin_conn, sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(ident_db, ident_role),
+               doing="grant CONNECT")
+    elif action == "revoke_extra_database_privileges":
+        pg.run(admin_conn, sql.SQL("REVOKE CREATE, TEMPORARY ON DATABASE {} FROM {}").format(
+            ident_db, ident_role), doing="revoke database privileges")
+    elif action == "grant_schema":
+        pg.run(target_db(), sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(ident_role),
+               doing="grant USAGE, CREATE on schema public")
+    elif action == "drop_database":
+        target_db.close()
+        pg.run(admin_conn, sql.SQL("DROP DATABASE {}").format(ident_db), doing="drop database")
+    elif action == "drop_role":
+        _drop_role(admin_conn, target_db, "drop_database" in actions, database, role)
+
+
+def role_drop_blockers(admin_conn, target_db, database, role, database_dropped):
+    """Why DROP ROLE ``role`` would fail, as one message (None when it would succeed): the pg_shdepend
+    rows (owner 'o', privilege 'a') DROP ROLE checks, minus what this run removes first (the database
+    when it is dropped; archive_db's own grants on the database and its schema public otherwise).
+    Used by check mode and by the real run before anything is written, so both fail the same way."""
+    rows = pg.run(admin_conn, """
+        SELECT coalesce(d.datname, '(shared)'), c.relname, s.deptype, s.objid, s.dbid
+          FROM pg_shdepend s JOIN pg_roles r ON r.oid = s.refobjid
+          JOIN pg_class c ON c.oid = s.classid LEFT JOIN pg_database d ON d.oid = s.dbid
+         WHERE r.rolname = %s AND s.deptype IN ('o', 'a')""", (role,), doing="read role dependencies").fetchall()
+    db = pg.run(admin_conn, "SELECT oid FROM pg_database WHERE datname = %s", (database,),
+                doing="read database").fetchone()
+    db_oid = db[0] if db else None
+    public_oid = None
+    if db_oid is not None and not database_dropped:
+        public_oid = pg.run(target_db(), "SELECT oid FROM pg_namespace WHERE nspname = 'public'",
+                            doing="read schema public").fetchone()
+        public_oid = public_oid[0] if public_oid else None
+    blockers = []
+    for datname, catalog, deptype, objid, dbid in rows:
+        if database_dropped and (dbid == db_oid or (catalog == "pg_database" and objid == db_oid)):
+            continue  # goes away with DROP DATABASE
+        if deptype == "a" and catalog == "pg_database" and objid == db_oid:
+            continue  # archive_db revokes it
+        if deptype == "a" and catalog == "pg_namespace" and dbid == db_oid and objid == public_oid:
+            continue  # archive_db revokes it
+        what = "owns an object of" if deptype == "o" else "has privileges on an object of"
+        blockers.append("%s %s in database %s" % (what, catalog, datname))
+    if not blockers:
+        return None
+    counted = sorted(set("%s (x%d)" % (b, blockers.count(b)) for b in blockers))
+    return ("drop role: role %r still %s; set drop_database: true as well, or reassign/drop them first "
+            "(nothing was changed)" % (role, "; ".join(counted)))
 
 
 def _drop_role(admin_conn, target_db, database_dropped, database, role):
     sql = pg.sql
     ident_db, ident_role = pg.identifier(database), pg.identifier(role)
     if not database_dropped and read_database(admin_conn, database)["exists"]:
-        # The grants archive_db made would block DROP ROLE; objects the role owns (Argo's tables) still do.
-        pg.run(admin_conn, sql.SQL("REVOKE ALL ON DATABASE {} FROM {}").format(ident_db, ident_role),
-               doing="revoke database privileges")
-        pg.run(target_db(), sql.SQL("REVOKE ALL ON SCHEMA public FROM {}").format(ident_role),
-               doing="revoke schema privileges")
-    try:
-        pg.run(admin_conn, sql.SQL("DROP ROLE {}").format(ident_role), doing="drop role")
-    except pg.PgError as exc:
-        raise pg.PgError("%s -- role %r still owns objects or holds privileges (Argo's tables are owned by "
-                         "it); set drop_database: true as well, or reassign them first" % (exc, role))
+        # One transaction on the archive database: the revokes and DROP ROLE apply together or not at all
+        # (a half-applied run would leave Argo's role unable to connect).
+        conn = target_db()
+        with conn.transaction():
+            pg.run(conn, sql.SQL("REVOKE ALL ON DATABASE {} FROM {}").format(ident_db, ident_role),
+                   doing="revoke database privileges")
+            pg.run(conn, sql.SQL("REVOKE ALL ON SCHEMA public FROM {}").format(ident_role),
+                   doing="revoke schema privileges")
+            pg.run(conn, sql.SQL("DROP ROLE {}").format(ident_role), doing="drop role")
+        return
+    pg.run(admin_conn, sql.SQL("DROP ROLE {}").format(ident_role), doing="drop role")

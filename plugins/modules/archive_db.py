@@ -217,9 +217,17 @@ def main():
                 module.warn("login_user cannot read pg_authid and logging in as %r does not tell whether the password "
                             "is right (the server does not check it here), so it is set again; use "
                             "update_password: on_create to avoid this" % role)
+            if "drop_role" in actions:  # predicted in check mode and before any write, same message
+                blocked = pg_access.role_drop_blockers(admin, target_db, database, role, "drop_database" in actions)
+                if blocked:
+                    module.fail_json(msg=blocked, changed=False, actions=actions)
             written = bool(actions) and not module.check_mode
             if written:
-                pg_access.apply(admin, target_db, actions, database, role, params["password"])
+                done = []
+                try:
+                    pg_access.apply(admin, target_db, actions, database, role, params["password"], done)
+                except pg.PgError as exc:  # say what the run changed before the failing step
+                    module.fail_json(msg=str(exc), changed=bool(done), actions=done)
             result = dict(changed=bool(actions), actions=actions, server=server,
                           **pg_access.preflight(admin, target_db, database, role, None if written else actual))
         if module._diff:

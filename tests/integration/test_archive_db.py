@@ -166,6 +166,42 @@ def test_drop_role_alone_keeps_the_database(postgres, admin, clean):
     assert result["database"]["exists"] is True
 
 
+def grants_of_role(admin):
+    """The role's explicit privileges on the archive database and on its schema public (catalog state)."""
+    on_db = admin.execute("SELECT a.privilege_type FROM pg_database d, aclexplode(d.datacl) a JOIN pg_roles r "
+                          "ON r.oid = a.grantee WHERE d.datname = %s AND r.rolname = %s", [DB, ROLE]).fetchall()
+    with psycopg.connect(dict_to_dsn(admin, DB)) as conn:
+        on_schema = conn.execute("SELECT a.privilege_type FROM pg_namespace n, aclexplode(n.nspacl) a JOIN pg_roles r "
+                                 "ON r.oid = a.grantee WHERE n.nspname = 'public' AND r.rolname = %s", [ROLE]).fetchall()
+    return sorted(r[0] for r in on_db), sorted(r[0] for r in on_schema)
+
+
+def dict_to_dsn(conn, dbname):
+    info = conn.info
+    return psycopg.conninfo.make_conninfo(host=info.host, port=info.port, user=info.user,
+                                          password=info.password, dbname=dbname)
+
+
+def test_drop_role_that_owns_a_table_fails_whole_and_changes_nothing(postgres, admin, clean):
+    """DROP ROLE is refused by PostgreSQL while the role owns a table: check mode predicts that failure, the
+    real run fails with the same message before anything is written, and the role keeps its grants."""
+    archive_db(postgres)
+    with psycopg.connect(host=postgres.host, port=postgres.port, user=ROLE, password=PASSWORD, dbname=DB) as conn:
+        conn.execute("CREATE TABLE argo_workflows_owned (id int)")  # what Argo's migrations leave behind
+    before = grants_of_role(admin)
+    assert before == (["CONNECT"], ["CREATE", "USAGE"])
+    predicted = archive_db(postgres, state="absent", drop_role=True, check=True)
+    real = archive_db(postgres, state="absent", drop_role=True)
+    for result in (predicted, real):
+        assert result["failed"] and result["changed"] is False, result
+        assert "still owns an object of pg_class in database " + DB in result["msg"], result["msg"]
+    assert predicted["msg"] == real["msg"]
+    assert role_row(admin) is not None and grants_of_role(admin) == before
+    assert can_create_table_as_role(postgres)  # Argo's role can still log in and migrate
+    dropped = archive_db(postgres, state="absent", drop_role=True, drop_database=True)  # the way out it names
+    assert dropped["changed"] and role_row(admin) is None
+
+
 def test_admin_without_superuser_decides_the_password_by_logging_in(postgres, admin, clean):
     """Managed services give no superuser: pg_authid is unreadable, yet a second run must be unchanged."""
     name, secret = "argoops_it_admin", "adm-" + secrets.token_urlsafe(12)

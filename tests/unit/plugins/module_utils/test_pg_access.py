@@ -160,3 +160,28 @@ def test_apply_uses_one_target_connection_and_closes_it_before_drop_database():
     pg_access.apply(admin, target, ["create_database", "grant_connect", "grant_schema"], "argo", "bob", None)
     assert target.opened == 1 and [e[0] for e in log] == ["admin", "admin", "target"]
     assert "GRANT USAGE, CREATE ON SCHEMA public" in log[-1][1]
+
+
+class _TargetDb:
+    """Stands in for pg.LazyConnection: apply() only calls and closes it."""
+    def __call__(self):
+        return "target"
+
+    def close(self):
+        pass
+
+
+def test_apply_records_what_completed_before_a_failure(monkeypatch):
+    ran = []
+
+    def run(conn, query, params=None, doing="query"):
+        ran.append(doing)
+        if doing == "drop role":
+            raise pg_access.pg.PgError("drop role: role 'bob' cannot be dropped")
+
+    monkeypatch.setattr(pg_access.pg, "run", run)
+    done = []
+    with pytest.raises(pg_access.pg.PgError, match="drop role"):
+        pg_access.apply("admin", _TargetDb(), ["drop_database", "drop_role"], "argo", "bob", None, done)
+    assert ran == ["drop database", "drop role"]
+    assert done == ["drop_database"]  # the module reports changed=true with this list
