@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright: argoops.workflows contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared hypothesis settings and input strategies for the test_properties_*.py files."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from hypothesis import HealthCheck, settings, strategies as st
+
+# Reproducible CI: derandomize=True draws the same examples on every run and every machine, and
+# database=None keeps no example store between runs (a failure found once is kept as an @example or
+# a plain unit test instead). deadline=None: the shared 2-core CI machines make per-example timing
+# noisy, and a slow example is not a bug here. max_examples is bounded so the whole unit tier stays fast.
+PROPERTIES = settings(max_examples=200, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=[HealthCheck.too_slow])
+
+# Anything YAML (or a careless Ansible task) can hand a parser: scalars of every type, nested lists and
+# mappings with keys of mixed types.
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20),
+                    st.binary(max_size=8))
+ANYTHING = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=12), st.integers(), st.booleans()), children, max_size=4)),
+    max_leaves=12)
