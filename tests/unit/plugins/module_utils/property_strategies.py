@@ -25,3 +25,21 @@ ANYTHING = st.recursive(
         st.lists(children, max_size=4),
         st.dictionaries(st.one_of(st.text(max_size=12), st.integers(), st.booleans()), children, max_size=4)),
     max_leaves=12)
+
+# Kubernetes label syntax (apimachinery validation), spelled independently of label_selector.py.
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# (text strategies are much faster for hypothesis than from_regex)
+LABEL_NAMES = st.one_of(
+    st.text(_ALNUM, min_size=1, max_size=1),
+    st.tuples(st.text(_ALNUM, min_size=1, max_size=1), st.text(_ALNUM + "-_.", max_size=12),
+              st.text(_ALNUM, min_size=1, max_size=1)).map("".join))
+_DNS_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+DNS_LABELS = st.one_of(
+    st.text(_DNS_ALNUM, min_size=1, max_size=1),
+    st.tuples(st.text(_DNS_ALNUM, min_size=1, max_size=1), st.text(_DNS_ALNUM + "-", max_size=6),
+              st.text(_DNS_ALNUM, min_size=1, max_size=1)).map("".join))
+LABEL_KEYS = st.one_of(
+    LABEL_NAMES,
+    st.tuples(st.lists(DNS_LABELS, min_size=1, max_size=3).map(".".join), LABEL_NAMES).map("/".join),
+    st.sampled_from(["workflows.argoproj.io/archive", "app.kubernetes.io/name", "team"]))
+LABEL_VALUES = st.one_of(st.just(""), LABEL_NAMES)
