@@ -621,12 +621,10 @@ def _spec(fields):
         if field.kind == "object":
             entry = {"type": "dict", "options": _spec(field.children)}
         elif field.kind == "selector":
-            entry = {"type": "dict", "options": {
-                "match_labels": {"type": "dict"},
-                "match_expressions": {"type": "list", "elements": "dict", "options": {
-                    "key": {"type": "str", "required": True, "no_log": False},
-                    "operator": {"type": "str", "required": True, "choices": list(label_selector.OPERATORS)},
-                    "values": {"type": "list", "elements": "str"}}}}}
+            # raw, not dict with sub-options: Ansible would turn the string 'app=etl' into {app: etl} and then
+            # report "archive_label_selector.app" as an unsupported parameter, and refuse 'app in (a,b)' without
+            # naming the option. label_selector.from_options checks the shape and says what is expected.
+            entry = {"type": "raw"}
         else:
             entry = {"type": _ANSIBLE_TYPES[field.kind]}
             if field.choices:
