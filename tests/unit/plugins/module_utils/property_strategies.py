@@ -43,3 +43,23 @@ LABEL_KEYS = st.one_of(
     st.tuples(st.lists(DNS_LABELS, min_size=1, max_size=3).map(".".join), LABEL_NAMES).map("/".join),
     st.sampled_from(["workflows.argoproj.io/archive", "app.kubernetes.io/name", "team"]))
 LABEL_VALUES = st.one_of(st.just(""), LABEL_NAMES)
+
+
+@st.composite
+def selector_options(draw):
+    """(archive_label_selector options, the matchLabels and matchExpressions Argo must get), all valid."""
+    labels = draw(st.dictionaries(LABEL_KEYS, LABEL_VALUES, max_size=3))
+    expressions = []
+    for _ in range(draw(st.integers(0, 3))):
+        operator = draw(st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]))
+        values = draw(st.lists(LABEL_VALUES, min_size=1, max_size=3)) if operator in ("In", "NotIn") else []
+        expressions.append({"key": draw(LABEL_KEYS), "operator": operator, "values": values})
+    options = {}
+    if labels or draw(st.booleans()):
+        options["match_labels"] = labels
+    if expressions or draw(st.booleans()):
+        options["match_expressions"] = [dict(e) if e["values"] or draw(st.booleans()) else
+                                        {"key": e["key"], "operator": e["operator"]} for e in expressions]
+    argo = [dict({"key": e["key"], "operator": e["operator"]}, **({"values": e["values"]} if e["values"] else {}))
+            for e in expressions]
+    return options, labels, argo
