@@ -451,7 +451,7 @@ def judge_options(options):
     retention = None
     if retention_options is not None:
         retention = read_options(RETENTION, _without_none(retention_options), [], RETENTION_OPTION_NAMES, problems)
-        for option in ("completed", "failed", "errored"):
+        for option in ("completed", "failed", "errored") if isinstance(retention_options, dict) else ():
             if retention_options.get(option) is None:
                 findings.append("%s.%s is not set: Argo then keeps 0 %s workflows, i.e. deletes each one from "
                                 "Kubernetes as soon as it finishes (archived rows stay)"
