@@ -30,8 +30,8 @@ options:
       - Archive only workflows whose labels match (Argo C(archiveLabelSelector), a Kubernetes label selector).
       - Checked with Kubernetes' rules even with I(archive=false), although Argo reads it only when archiving - it
         would exit as soon as archiving is turned on.
-      - A mapping with I(match_labels) and/or I(match_expressions). A selector string such as C(app=etl) is refused,
-        with a message saying so (write C({match_labels: {app: etl}})).
+      - "A mapping with I(match_labels) and/or I(match_expressions). A selector string such as C(app=etl) is refused,
+        with a message saying so (write C({match_labels: {app: etl}}))."
     type: raw
     suboptions:
       match_labels:

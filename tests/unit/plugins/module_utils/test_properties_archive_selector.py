@@ -64,8 +64,8 @@ def requirement(draw):
 @given(st.lists(requirement(), max_size=5), BLANK)
 @example([("a notin (,)", Requirement("a", "notin", ("",)))], "")
 def test_written_selector_parses_to_its_requirements_and_round_trips(parts, gap):
-    text = (gap + "," + gap).join(t for t, _ in parts)
-    expected = [r for _, r in parts]
+    text = (gap + "," + gap).join(written for written, dummy in parts)
+    expected = [parsed for dummy, parsed in parts]
     assert parse_selector(text) == expected
     canonical = format_selector(expected)
     assert parse_selector(canonical) == expected

@@ -18,7 +18,7 @@ from ansible_collections.argoops.workflows.plugins.module_utils import argo_conf
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import Current, Plan
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import LayoutError, dump, load, same
 from ansible_collections.argoops.workflows.tests.unit.plugins.module_utils.property_strategies import (
-    ANYTHING, PROPERTIES, selector_options)
+    ANYTHING, PROPERTIES, FEWER_EXAMPLES, selector_options)
 
 V405, V412 = (4, 0, 5), (4, 1, 2)
 SECONDS_PER = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -88,8 +88,8 @@ def _single_key(data):
 
 
 # Fewer examples here: each one reads YAML with PyYAML's pure-Python parser about fifteen times (two layouts,
-# three plans), about 50 ms; 60 keep this test near 3 s of the unit tier's budget.
-@settings(PROPERTIES, max_examples=60)
+# three plans), about 50 ms; 30 keep this test near 2 s of the unit tier's budget.
+@settings(PROPERTIES, max_examples=30)
 @given(persistence_options())
 @example(({"archive": True, "archive_ttl": "168h", "postgresql": {
     "host": "yes", "table_name": "argo_workflows", "database": "1e3",
@@ -121,7 +121,7 @@ def test_valid_settings_render_and_read_back_as_argo_reads_them(generated):
 OPTION_NAMES = st.sampled_from(model.PERSISTENCE_OPTIONS + (model.RETENTION_OPTION, "bogus"))
 
 
-@PROPERTIES
+@FEWER_EXAMPLES
 @given(st.dictionaries(OPTION_NAMES, ANYTHING, max_size=6), st.one_of(st.none(), st.sampled_from([V405, V412])))
 @example({"connection_pool": {"max_idle_conns": 5, "max_open_conns": "x"}}, None)
 @example({"retention_policy": {"completed": None}, "archive_ttl": None}, V405)
@@ -138,7 +138,7 @@ YAML_LIKE = st.text(alphabet="persistence:archiveTTL7dhost- \n\t'\"{}[],&*!<>|#%
 BLOCK_KEYS = st.sampled_from(["persistence", "retentionPolicy", "Persistence", "config", "executor", "archive"])
 
 
-@PROPERTIES
+@FEWER_EXAMPLES
 @given(st.one_of(
     st.dictionaries(BLOCK_KEYS, st.one_of(YAML_LIKE, st.text(max_size=40)), max_size=3),
     st.dictionaries(BLOCK_KEYS, ANYTHING.map(lambda v: dump(v) if _dumpable(v) else "x: 1"), max_size=3)),
@@ -174,7 +174,7 @@ def _dumpable(value):
     return not isinstance(value, bytes)
 
 
-@PROPERTIES
+@FEWER_EXAMPLES
 @given(ANYTHING.filter(_dumpable))
 def test_dump_reads_back_as_exactly_the_value(value):
     try:

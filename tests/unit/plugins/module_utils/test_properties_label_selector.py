@@ -12,18 +12,18 @@ from hypothesis import example, given, strategies as st
 
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config, label_selector
 from ansible_collections.argoops.workflows.tests.unit.plugins.module_utils.property_strategies import (
-    ANYTHING, LABEL_KEYS, LABEL_VALUES, PROPERTIES, selector_options)
+    ANYTHING, FEWER_EXAMPLES, LABEL_KEYS, LABEL_VALUES, PROPERTIES, selector_options)
 
 NAME = "archive_label_selector"
 # Selector-shaped mappings with anything in the places where strings belong.
+_EXPRESSION_SHAPED = st.fixed_dictionaries({}, optional={
+    "key": st.one_of(LABEL_KEYS, ANYTHING),
+    "operator": st.one_of(st.sampled_from(label_selector.OPERATORS), ANYTHING),
+    "values": st.one_of(st.lists(st.one_of(LABEL_VALUES, ANYTHING), max_size=3), ANYTHING)})
 SELECTOR_SHAPED = st.fixed_dictionaries({}, optional={
     "match_labels": st.one_of(st.dictionaries(st.one_of(LABEL_KEYS, ANYTHING.filter(lambda v: v.__hash__)),
                                               st.one_of(LABEL_VALUES, ANYTHING), max_size=3), ANYTHING),
-    "match_expressions": st.one_of(st.lists(st.one_of(st.fixed_dictionaries({}, optional={
-        "key": st.one_of(LABEL_KEYS, ANYTHING), "operator": st.one_of(st.sampled_from(label_selector.OPERATORS),
-                                                                     ANYTHING),
-        "values": st.one_of(st.lists(st.one_of(LABEL_VALUES, ANYTHING), max_size=3), ANYTHING)}), ANYTHING),
-        max_size=3), ANYTHING),
+    "match_expressions": st.one_of(st.lists(st.one_of(_EXPRESSION_SHAPED, ANYTHING), max_size=3), ANYTHING),
     "matchLabels": ANYTHING})
 
 
@@ -51,7 +51,7 @@ def test_any_value_gives_problems_naming_the_option_never_an_exception(value):
         assert all(isinstance(v, str) for v in expression.get("values", []))
 
 
-@PROPERTIES
+@FEWER_EXAMPLES
 @given(st.one_of(SELECTOR_SHAPED, ANYTHING))
 def test_whole_options_with_any_selector_never_raise(value):
     desired, problems = argo_config.judge_options({"archive": True, "archive_label_selector": value,
