@@ -30,7 +30,9 @@ options:
       - Archive only workflows whose labels match (Argo C(archiveLabelSelector), a Kubernetes label selector).
       - Checked with Kubernetes' rules even with I(archive=false), although Argo reads it only when archiving - it
         would exit as soon as archiving is turned on.
-    type: dict
+      - "A mapping with I(match_labels) and/or I(match_expressions). A selector string such as C(app=etl) is refused,
+        with a message saying so (write C({match_labels: {app: etl}}))."
+    type: raw
     suboptions:
       match_labels:
         description: Label key/value pairs that must all be present. Keys and values follow Kubernetes label syntax.

@@ -89,6 +89,8 @@ def _requirement(text, option):
 
 def parse_selector(text, option="label_selector"):
     """List of Requirements for ``text`` (None or blank -> []); SelectorError on anything invalid."""
+    if text is not None and not isinstance(text, str):
+        raise SelectorError("%s: %r is not a string: %s" % (option, text, RULES))
     if text is None or not text.strip():
         return []
     if text.count("(") != text.count(")"):
@@ -113,7 +115,8 @@ def format_selector(requirements):
         elif req.operator == "!":
             out.append("!" + req.key)
         elif req.operator in ("in", "notin"):
-            out.append("%s %s (%s)" % (req.key, req.operator, ",".join(req.values)))
+            # Only the empty value: "(,)", as Kubernetes reads it; "()" is refused for having no value.
+            out.append("%s %s (%s)" % (req.key, req.operator, ",".join(req.values) or ","))
         else:
             out.append("%s%s%s" % (req.key, req.operator, req.values[0]))
     return ",".join(out)

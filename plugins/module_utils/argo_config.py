@@ -451,7 +451,7 @@ def judge_options(options):
     retention = None
     if retention_options is not None:
         retention = read_options(RETENTION, _without_none(retention_options), [], RETENTION_OPTION_NAMES, problems)
-        for option in ("completed", "failed", "errored"):
+        for option in ("completed", "failed", "errored") if isinstance(retention_options, dict) else ():
             if retention_options.get(option) is None:
                 findings.append("%s.%s is not set: Argo then keeps 0 %s workflows, i.e. deletes each one from "
                                 "Kubernetes as soon as it finishes (archived rows stay)"
@@ -621,12 +621,10 @@ def _spec(fields):
         if field.kind == "object":
             entry = {"type": "dict", "options": _spec(field.children)}
         elif field.kind == "selector":
-            entry = {"type": "dict", "options": {
-                "match_labels": {"type": "dict"},
-                "match_expressions": {"type": "list", "elements": "dict", "options": {
-                    "key": {"type": "str", "required": True, "no_log": False},
-                    "operator": {"type": "str", "required": True, "choices": list(label_selector.OPERATORS)},
-                    "values": {"type": "list", "elements": "str"}}}}}
+            # raw, not dict with sub-options: Ansible would turn the string 'app=etl' into {app: etl} and then
+            # report "archive_label_selector.app" as an unsupported parameter, and refuse 'app in (a,b)' without
+            # naming the option. label_selector.from_options checks the shape and says what is expected.
+            entry = {"type": "raw"}
         else:
             entry = {"type": _ANSIBLE_TYPES[field.kind]}
             if field.choices:

@@ -403,6 +403,9 @@ def load_first(text, where):
             loader.dispose()
     except yaml.YAMLError as err:
         raise LayoutError("%s is not valid YAML: %s" % (where, str(err).replace("\n", " ")))
+    except RecursionError:
+        # PyYAML composes nested nodes recursively: ~1000 levels exhaust Python's stack before _Builder's limit
+        raise LayoutError("%s is not valid YAML for Argo: nesting too deep (more than 200 levels)" % where)
     return (None if node is None else _Builder(where).value(node)), more
 
 

@@ -19,41 +19,80 @@ from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
+SHAPE = ("a mapping with match_labels (label key: value) and/or match_expressions (a list of key, operator "
+         "%s and values), for example {match_labels: {app: etl}}" % "/".join(OPERATORS))
+
+
+def _scalar(value):
+    """A label key or value as Argo gets it (numbers and booleans become Go's strings); None when it is not a
+    scalar (a mapping, a list, null or bytes)."""
+    if isinstance(value, (bool, int, float)):
+        return go_string(value)
+    return value if isinstance(value, str) else None
+
+
 def from_options(value, name, problems):
-    """metav1.LabelSelector (camelCase) from the ``match_labels`` / ``match_expressions`` options."""
+    """metav1.LabelSelector (camelCase) from the ``match_labels`` / ``match_expressions`` options.
+
+    Every key and value comes out as a string (or the problem is reported), so ``check`` can apply the rules.
+    """
     if not isinstance(value, dict):
-        problems.append("%s must be a mapping" % name)
+        problems.append("%s must be %s, not %s%r%s" % (
+            name, SHAPE, "the string " if isinstance(value, str) else "", value,
+            " (a selector string such as 'app=etl' is not accepted here)" if isinstance(value, str) else ""))
         return None
-    for key in value:
-        if key not in ("match_labels", "match_expressions"):
-            problems.append("%s: unknown option %r; known: match_expressions, match_labels" % (name, key))
+    unknown = sorted((key for key in value if key not in ("match_labels", "match_expressions")), key=repr)
+    for key in unknown:
+        problems.append("%s: unknown option %r; known: match_expressions, match_labels (%s must be %s)"
+                        % (name, key, name, SHAPE))
     result = {}
     labels = value.get("match_labels") or {}
     if not isinstance(labels, dict):
-        problems.append("%s.match_labels must be a mapping of label keys to values" % name)
+        problems.append("%s.match_labels must be a mapping of label keys to values, not %r" % (name, labels))
         labels = {}
-    if labels:
-        result["matchLabels"] = dict((str(k), go_string(v)) for k, v in labels.items())
+    match_labels = {}
+    for key, item in labels.items():
+        key_text, item_text = _scalar(key), _scalar(item)
+        if key_text is None or item_text is None:
+            problems.append("%s.match_labels[%r]: %r is not a label value; label keys and values are strings"
+                            % (name, key, item))
+        else:
+            match_labels[key_text] = item_text
+    if match_labels:
+        result["matchLabels"] = match_labels
     expressions = []
     raw = value.get("match_expressions") or []
     if not isinstance(raw, list):
-        problems.append("%s.match_expressions must be a list" % name)
+        problems.append("%s.match_expressions must be a list of mappings with key, operator and values, not %r"
+                        % (name, raw))
         raw = []
     for index, expr in enumerate(raw):
         where = "%s.match_expressions[%d]" % (name, index)
         if not isinstance(expr, dict):
-            problems.append("%s must be a mapping with key, operator and values" % where)
+            problems.append("%s must be a mapping with key, operator and values, not %r" % (where, expr))
             continue
-        unknown = sorted(set(expr) - {"key", "operator", "values"})
+        unknown = sorted((repr(k) for k in expr if k not in ("key", "operator", "values")))
         if unknown:
             problems.append("%s: unknown option(s) %s; known: key, operator, values" % (where, ", ".join(unknown)))
         values = expr.get("values") or []
         if not isinstance(values, list):
-            problems.append("%s.values must be a list" % where)
+            problems.append("%s.values must be a list of label values, not %r" % (where, values))
             values = []
-        expression = {"key": go_string(expr.get("key") or ""), "operator": expr.get("operator") or ""}
-        if values:
-            expression["values"] = [go_string(v) for v in values]
+        key = _scalar(expr.get("key") or "")
+        if key is None:
+            problems.append("%s.key: %r is not a label key (a string)" % (where, expr.get("key")))
+            continue
+        operator = expr.get("operator") or ""
+        if not isinstance(operator, str):
+            problems.append("%s.operator: %r is not one of %s" % (where, operator, ", ".join(OPERATORS)))
+            continue
+        texts = [_scalar(v) for v in values]
+        if None in texts:
+            problems.append("%s.values: %r holds something that is not a label value (a string)" % (where, values))
+            continue
+        expression = {"key": key, "operator": operator}
+        if texts:
+            expression["values"] = texts
         expressions.append(expression)
     if expressions:
         result["matchExpressions"] = expressions

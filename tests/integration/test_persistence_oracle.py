@@ -122,7 +122,7 @@ FATAL = {
                                             'unknown field \\"connectionTimeoutSeconds\\"'),
     "label selector operator": (
         {"archive_label_selector": {"match_expressions": [{"key": "a", "operator": "in", "values": ["x"]}]}},
-        "value of operator must be one of: In, NotIn, Exists, DoesNotExist",
+        "archive_label_selector.match_expressions[0].operator 'in' is not a valid label selector operator",
         _append("archiveLabelSelector:\n  matchExpressions:\n  - {key: a, operator: in, values: [x]}\n"),
         "is not a valid label selector operator"),
     "port as a string": ({"postgresql_extra": {"port": "not-a-port"}}, "argument 'port' is of type str found in 'postgresql'",

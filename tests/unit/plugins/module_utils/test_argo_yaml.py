@@ -119,3 +119,12 @@ def test_tabs_where_go_yaml_allows_them(text, value):
 def test_tabs_go_yaml_refuses(text):
     with pytest.raises(LayoutError):
         load(text, "t")
+
+
+@pytest.mark.parametrize("text", ["[" * 1000 + "]" * 1000, "".join(" " * i + "a:\n" for i in range(1000))])
+def test_nesting_deeper_than_python_can_compose_is_a_layout_error(text):
+    # found probing the parsers for the property tests: PyYAML's composer recursed into a RecursionError
+    with pytest.raises(LayoutError) as err:
+        load(text, "data.persistence")
+    assert str(err.value).startswith("data.persistence is not valid YAML for Argo: ")
+    assert "nesting too deep" in str(err.value)

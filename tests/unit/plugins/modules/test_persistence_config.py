@@ -233,3 +233,49 @@ def test_conflicts_are_retried_on_fresh_data(conflicts, attempts, fails):
 ])
 def test_image_tag(image, tag):
     assert kube.image_tag(image) == tag
+
+
+@pytest.mark.parametrize("selector, words", [
+    # Ansible's dict type used to make {app: etl} of this and report "archive_label_selector.app"
+    ("app=etl", "the string 'app=etl' (a selector string such as 'app=etl' is not accepted here)"),
+    # ... this one it refused without naming the option at all
+    ("app in (a,b)", "not the string 'app in (a,b)'"),
+    ("workflows.argoproj.io/archive!=false", "not the string 'workflows.argoproj.io/archive!=false'"),
+    (["app=etl"], "not ['app=etl']"),
+    ({"app": "etl"}, "unknown option 'app'; known: match_expressions, match_labels"),
+])
+def test_archive_label_selector_of_the_wrong_shape_says_what_is_expected(capsys, selector, words):
+    door = RecordingDoor()
+    result = run(tutorial(archive_label_selector=selector), door, capsys)
+    assert result["failed"] is True and result["_connected"] is False and door.writes == []
+    assert result["msg"].startswith("archive_label_selector"), result["msg"]
+    assert "a mapping with match_labels (label key: value) and/or match_expressions" in result["msg"]
+    assert words in result["msg"], result["msg"]
+
+
+@pytest.mark.parametrize("selector, words", [
+    # these raised TypeError / AttributeError from label_selector.check (a module traceback)
+    ({"match_labels": {"app": ["a"]}}, "archive_label_selector.match_labels['app']: ['a'] is not a label value"),
+    ({"match_expressions": [{"key": ["x"], "operator": "In", "values": ["a"]}]},
+     "archive_label_selector.match_expressions[0].key: ['x'] is not a label key"),
+    ({"match_expressions": [{"key": "x", "operator": "In", "values": [{"a": 1}]}]},
+     "archive_label_selector.match_expressions[0].values"),
+    ({"match_expressions": [{"key": "x", "operator": "in", "values": ["a"]}]},
+     "operator 'in' is not a valid label selector operator"),
+])
+def test_archive_label_selector_with_values_of_the_wrong_type_fails_naming_them(capsys, selector, words):
+    result = run(tutorial(archive_label_selector=selector), RecordingDoor(), capsys)
+    assert result["failed"] is True and words in result["msg"], result["msg"]
+
+
+def test_archive_label_selector_mapping_is_written_with_argo_names(capsys):
+    door = RecordingDoor()
+    selector = {"match_labels": {"app": "etl", "tier": 1},
+                "match_expressions": [{"key": "workflows.argoproj.io/archive", "operator": "NotIn",
+                                       "values": ["false"]}, {"key": "team", "operator": "Exists"}]}
+    result = run(tutorial(archive_label_selector=selector), door, capsys)
+    assert result["changed"] is True, result.get("msg")
+    assert result["config"]["archiveLabelSelector"] == {
+        "matchLabels": {"app": "etl", "tier": "1"},
+        "matchExpressions": [{"key": "workflows.argoproj.io/archive", "operator": "NotIn", "values": ["false"]},
+                             {"key": "team", "operator": "Exists"}]}
