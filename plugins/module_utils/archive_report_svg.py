@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import datetime
 import io
+import math
 import re
 
 try:
@@ -28,6 +29,7 @@ try:
     from matplotlib.collections import PatchCollection
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch, Rectangle
+    from matplotlib.ticker import MaxNLocator
     HAS_MATPLOTLIB = True
     MATPLOTLIB_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - depends on the host
@@ -58,6 +60,21 @@ def _x_values(item):
 
 def _bar_width(item):
     return {"day": 0.8, "hour": 0.8 / 24}.get(item["x_type"], 0.8)
+
+
+def _break_gaps(item, xs, ys):
+    """Hours without workflows are not in the series: a NaN between two hours that are not adjacent keeps
+    the line from suggesting values there (NaN draws no marker, so the markers stay one per point)."""
+    if item["x_type"] != "hour":
+        return xs, ys
+    out_x, out_y = [], []
+    for index, (x, y) in enumerate(zip(xs, ys)):
+        if index and x - xs[index - 1] > 1.5 / 24:
+            out_x.append((x + xs[index - 1]) / 2)
+            out_y.append(float("nan"))
+        out_x.append(x)
+        out_y.append(y)
+    return out_x, out_y
 
 
 def _color(name, index):
@@ -107,23 +124,31 @@ def _draw(fig, item):
             handles.append(Patch(facecolor=color, label=line["name"]))
         else:
             size = 2.5 if len(xs) >= MARKERS_SMALL_FROM else 4.5
-            drawn, = (right if line.get("axis") == "right" else ax).plot(xs, line["y"], marker="o", markersize=size, linewidth=1.4, color=color,
+            line_xs, line_ys = _break_gaps(item, xs, line["y"])
+            drawn, = (right if line.get("axis") == "right" else ax).plot(line_xs, line_ys, marker="o", markersize=size, linewidth=1.4, color=color,
                              label=line["name"], gid=line["gid"])
             handles.append(drawn)
     for index, ref in enumerate(item["lines"]):
         handles.append(ax.axhline(ref["y"], linestyle="--", linewidth=1, color=("#555555", "#999999")[index % 2],
                                   label="%s (%g)" % (ref["name"], ref["y"])))
     left_values = [v for s in item["series"] if s.get("axis") != "right" for v in s["y"]]
-    top = max(bottoms + left_values + [r["y"] for r in item["lines"]] + [1])
+    top = max(bottoms + left_values + [r["y"] for r in item["lines"]] + [0]) or 1  # 1: an empty or all-zero chart
     ax.set_ylim(0, min(top * 1.1, 105.0) if item["y_label"].startswith("%") else top * 1.1)
     if right is not None:
-        right.set_ylim(0, max([v for s in item["series"] if s.get("axis") == "right" for v in s["y"]] + [1]) * 1.1)
+        right.set_ylim(0, (max([v for s in item["series"] if s.get("axis") == "right" for v in s["y"]] + [0]) or 1) * 1.1)
     if xs:
         pad = width if item["x_type"] != "category" else 0.6
         ax.set_xlim(min(xs) - pad, max(xs) + pad)
+    if item["y_label"].startswith("workflows"):
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if item["x_type"] == "category":
         ax.set_xticks(xs)
         ax.set_xticklabels([str(x) for x in item["x"]])
+    elif item["x_type"] == "day" and xs:
+        # Whole days only (the automatic locator puts 12:00 ticks on a short range).
+        step = max(1, int(math.ceil((max(xs) - min(xs) + 1) / 12.0)))
+        ax.set_xticks([min(xs) + i * step for i in range(int((max(xs) - min(xs)) // step) + 1)])
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
     else:
         locator = mdates.AutoDateLocator(maxticks=12)
         ax.xaxis.set_major_locator(locator)

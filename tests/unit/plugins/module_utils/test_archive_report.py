@@ -138,6 +138,10 @@ def test_svg_has_one_group_per_series_with_one_element_per_point():
         root = ET.fromstring(svg.render(item))
         for line in item["series"]:
             assert series_points(root, line["gid"]) == len(item["x"]), (item["id"], line["name"])
+    concurrency = next(c for c in report["charts"] if c["id"] == "concurrency")
+    group = next(e for e in ET.fromstring(svg.render(concurrency)).iter() if e.get("id") == "series-concurrency-peak")
+    line = next(e for e in group if e.tag.endswith("path"))
+    assert line.get("d").count("M") == len(concurrency["x"])  # hours 3 h apart: no segment joins two of them
 
 
 def test_page_is_self_contained_deterministic_and_ids_unique():
