@@ -125,8 +125,9 @@ def _draw(fig, item):
         else:
             size = 2.5 if len(xs) >= MARKERS_SMALL_FROM else 4.5
             line_xs, line_ys = _break_gaps(item, xs, line["y"])
-            drawn, = (right if line.get("axis") == "right" else ax).plot(line_xs, line_ys, marker="o", markersize=size, linewidth=1.4, color=color,
-                             label=line["name"], gid=line["gid"])
+            target = right if line.get("axis") == "right" else ax
+            drawn, = target.plot(line_xs, line_ys, marker="o", markersize=size, linewidth=1.4, color=color,
+                                 label=line["name"], gid=line["gid"])
             handles.append(drawn)
     for index, ref in enumerate(item["lines"]):
         handles.append(ax.axhline(ref["y"], linestyle="--", linewidth=1, color=("#555555", "#999999")[index % 2],
