@@ -34,6 +34,7 @@ REQUEST_TIMEOUT = 30
 CONFIG_MAPS = "/api/v1/namespaces/%s/configmaps"
 SECRET = "/api/v1/namespaces/%s/secrets/%s"
 DEPLOYMENT = "/apis/apps/v1/namespaces/%s/deployments/%s"
+NAMESPACE = "/api/v1/namespaces/%s"
 
 
 class KubeError(Exception):
@@ -130,6 +131,10 @@ class Kube:
         """Names of the keys a Secret holds (None when it does not exist). Values are never kept."""
         secret = self._read("reading Secret %s/%s" % (namespace, name), SECRET % (namespace, name))
         return None if secret is None else set(secret.get("data") or {})
+
+    def namespace_exists(self, name):
+        """Whether the namespace exists (so a missing object can be told from a missing namespace)."""
+        return self._read("reading Namespace %s" % name, NAMESPACE % name) is not None
 
     def deployment_image_tag(self, namespace, name, container):
         """The image tag of ``container`` (else the first container) in a Deployment; None if unknown."""

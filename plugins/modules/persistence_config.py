@@ -262,6 +262,9 @@ def check_secrets(door, namespace, persistence):
         if name not in secrets:
             secrets[name] = door.secret_keys(namespace, name)
         keys = secrets[name]
+        if keys is None and not door.namespace_exists(namespace):
+            raise kube.KubeError("%s: namespace %s does not exist, so neither does Secret %s; create the namespace "
+                                 "and the Secret first, or check the namespace option" % (option, namespace, name))
         if keys is None:
             raise kube.KubeError("%s: Secret %s/%s does not exist; the controller would exit at start-up. Create it "
                                  "(or set validate_secrets: false if it is created later)" % (option, namespace, name))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import uuid
 
 import kubernetes
 import pytest
@@ -160,6 +161,14 @@ def test_concurrent_writer_and_module_lose_nothing(control_plane, api, ns):
     assert final["namespaceParallelism"] == f"{written[-1]}"  # the writer's last successful write survived
     assert "archiveTTL: 3d" in final["persistence"]  # and so did the module's
     say(f"concurrent writer made {len(written)} writes during 3 module runs")
+
+
+def test_missing_namespace_is_named_and_nothing_is_written(control_plane, api):
+    namespace = "argo-missing-" + uuid.uuid4().hex[:8]
+    result = run_module(control_plane.kubeconfig, persistence_args(namespace, control_plane.postgres))
+    assert result["failed"] is True
+    assert f"postgresql.username_secret: namespace {namespace} does not exist" in result["msg"], result["msg"]
+    assert read_config_map(api, namespace) is None
 
 
 def test_missing_secret_fails_clearly_and_writes_nothing(control_plane, api, argo_namespace):

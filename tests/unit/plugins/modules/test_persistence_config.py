@@ -19,8 +19,8 @@ SECRET = {"name": "argo-postgres-config", "key": "password"}
 class RecordingDoor:
     """Holds one ConfigMap's data in memory and records what the module asks of the API."""
 
-    def __init__(self, data=None, image_tag="v4.0.5", secrets=None):
-        self.data, self.image_tag, self.writes = data, image_tag, []
+    def __init__(self, data=None, image_tag="v4.0.5", secrets=None, namespaces=("argo",)):
+        self.data, self.image_tag, self.writes, self.namespaces = data, image_tag, [], namespaces
         self.secrets = {"argo-postgres-config": {"username", "password"}} if secrets is None else secrets
         self.secret_reads = []
 
@@ -28,6 +28,9 @@ class RecordingDoor:
         if isinstance(self.image_tag, Exception):
             raise self.image_tag
         return self.image_tag
+
+    def namespace_exists(self, name):
+        return name in self.namespaces
 
     def secret_keys(self, namespace, name):
         self.secret_reads.append((namespace, name))
@@ -147,6 +150,13 @@ def test_missing_secret_fails_before_writing(capsys, secrets, message):
     result = run(tutorial(), door, capsys)
     assert result["failed"] and message in result["msg"] and door.writes == []
     assert door.secret_reads == [("argo", "argo-postgres-config")]
+
+
+def test_missing_namespace_is_named_not_reported_as_a_missing_secret(capsys):
+    door = RecordingDoor(secrets={}, namespaces=())
+    result = run(tutorial(), door, capsys)
+    assert result["failed"] and door.writes == []
+    assert "postgresql.username_secret: namespace argo does not exist" in result["msg"], result["msg"]
 
 
 def test_validate_secrets_false_skips_the_check(capsys):
