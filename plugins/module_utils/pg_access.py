@@ -198,6 +198,32 @@ def _password_differs(role, password):
     return pg.password_matches(role.get("password_hash"), password, role["name"]) is not True
 
 
+# PostgreSQL keeps the first NAMEDATALEN - 1 bytes of a name (63 in every standard build) and silently
+# truncates the rest, so two long names could become one. Role names it refuses even when quoted:
+RESERVED_ROLE_NAMES = ("public", "none")
+MAX_NAME_BYTES = 63
+
+
+def name_problem(option, value, kind):
+    """Why ``value`` cannot name a PostgreSQL ``kind`` ('database' or 'role'), as a message; None if it can.
+    Names are always quoted (any other character is safe), so only what PostgreSQL itself refuses or
+    truncates is checked here, before connecting."""
+    if value is None:
+        return None
+    if value == "":
+        return "%s: a %s name cannot be empty" % (option, kind)
+    if "\x00" in value:
+        return "%s: a %s name cannot contain a NUL character" % (option, kind)
+    size = len(value.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        return ("%s: %r is %d bytes long in UTF-8; PostgreSQL keeps only the first %d bytes of a %s name "
+                "(it would silently truncate it), so use a shorter name" % (option, value, size, MAX_NAME_BYTES, kind))
+    if kind == "role" and (value in RESERVED_ROLE_NAMES or value.startswith("pg_")):
+        return ("%s: PostgreSQL reserves the role name %r (public, none and names starting with pg_ cannot be "
+                "created)" % (option, value))
+    return None
+
+
 def refuse_unsafe(actual, desired, login_user):
     """Reasons not to touch the role at all (returned as an error message, or None)."""
     role = actual["role"]

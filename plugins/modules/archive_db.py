@@ -29,12 +29,15 @@ options:
   name:
     description:
       - Name of the archive database (C(persistence.postgresql.database) in the controller's configuration).
+      - Any characters (the name is always quoted), but not empty, no NUL, at most 63 bytes in UTF-8
+        (PostgreSQL would silently truncate a longer name).
     type: str
     required: true
   user:
     description:
       - The role the workflow-controller logs in as. Leave it out to manage or inspect only the database.
       - Must not be O(login_user), and must not be an existing superuser.
+      - The same name rules as O(name); PostgreSQL also reserves V(public), V(none) and names starting with V(pg_).
     type: str
   password:
     description:
@@ -197,6 +200,10 @@ def main():
     with archive_module(module):
         params = module.params
         database, role = params["name"], params["user"]
+        for option, kind in (("name", "database"), ("user", "role")):
+            problem = pg_access.name_problem(option, params[option], kind)
+            if problem:
+                module.fail_json(msg=problem)
         if params["state"] == "absent" and not (params["drop_database"] or params["drop_role"]):
             module.fail_json(msg="state: absent drops only what drop_database and/or drop_role ask for; "
                                  "set one of them to true")

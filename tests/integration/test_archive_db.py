@@ -243,3 +243,19 @@ def test_refuses_to_manage_a_superuser_or_the_login_role(postgres, admin, clean)
     assert role_row(admin)[1] is True
     result = archive_db(postgres, user=postgres.user)
     assert result["failed"] and "is the login_user of this connection" in result["msg"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(name="argoops_it_" + "x" * 60), "PostgreSQL keeps only the first 63 bytes"),
+    (dict(user="pg_argoops_it"), "PostgreSQL reserves the role name 'pg_argoops_it'"),
+    (dict(user=""), "user: a role name cannot be empty"),
+])
+def test_names_postgresql_would_refuse_or_truncate_fail_before_anything_is_written(postgres, admin, clean, args,
+                                                                                    message):
+    result = archive_db(postgres, **args)
+    assert result["failed"] and message in result["msg"], result["msg"]
+    name = args.get("name", DB)
+    databases = {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
+    assert not {name, name.encode()[:63].decode()} & databases  # neither the name nor its truncation
+    roles = {row[0] for row in admin.execute("SELECT rolname FROM pg_roles")}
+    assert not {ROLE, args.get("user") or ROLE} & roles

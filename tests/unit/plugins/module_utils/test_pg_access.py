@@ -185,3 +185,27 @@ def test_apply_records_what_completed_before_a_failure(monkeypatch):
         pg_access.apply("admin", _TargetDb(), ["drop_database", "drop_role"], "argo", "bob", None, done)
     assert ran == ["drop database", "drop role"]
     assert done == ["drop_database"]  # the module reports changed=true with this list
+
+
+@pytest.mark.parametrize("value, kind, expected", [
+    ("argo", "database", None),
+    ('we"ird name; DROP', "role", None),  # quoted, so safe
+    ("é" * 31, "database", None),  # 62 bytes
+    ("x" * 63, "role", None),
+    ("all", "role", None),
+    ("pg_archive", "database", None),  # only role names starting with pg_ are reserved
+    ("", "database", "name: a database name cannot be empty"),
+    ("ar\x00go", "role", "user: a role name cannot contain a NUL character"),
+    ("x" * 64, "database", "is 64 bytes long in UTF-8; PostgreSQL keeps only the first 63 bytes"),
+    ("é" * 32, "role", "is 64 bytes long in UTF-8"),
+    ("public", "role", "PostgreSQL reserves the role name 'public'"),
+    ("none", "role", "reserves the role name 'none'"),
+    ("pg_argo", "role", "reserves the role name 'pg_argo'"),
+])
+def test_name_rules_are_postgresqls(value, kind, expected):
+    option = "name" if kind == "database" else "user"
+    problem = pg_access.name_problem(option, value, kind)
+    if expected is None:
+        assert problem is None
+    else:
+        assert problem is not None and expected in problem and problem.startswith(option + ": ")
