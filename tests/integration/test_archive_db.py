@@ -250,8 +250,8 @@ def test_refuses_to_manage_a_superuser_or_the_login_role(postgres, admin, clean)
     (dict(user="pg_argoops_it"), "PostgreSQL reserves the role name 'pg_argoops_it'"),
     (dict(user=""), "user: a role name cannot be empty"),
 ])
-def test_names_postgresql_would_refuse_or_truncate_fail_before_anything_is_written(postgres, admin, clean, args,
-                                                                                    message):
+def test_names_postgresql_would_refuse_or_truncate_fail_before_anything_is_written(
+        postgres, admin, clean, args, message):
     result = archive_db(postgres, **args)
     assert result["failed"] and message in result["msg"], result["msg"]
     name = args.get("name", DB)
