@@ -5,8 +5,8 @@
 
 Connection options, ``K8S_AUTH_*`` fallbacks and the client come from kubernetes.core
 (``get_api_client``); this file adds the few REST calls our modules need: read and update a
-ConfigMap under optimistic concurrency, look at which keys a Secret has (never its values), and
-read the image tag of the workflow-controller Deployment.
+ConfigMap under optimistic concurrency, look at which keys a Secret has (never its values), read the
+image tag of the workflow-controller Deployment, and list objects' metadata only (Argo's CRDs).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -35,6 +35,8 @@ CONFIG_MAPS = "/api/v1/namespaces/%s/configmaps"
 SECRET = "/api/v1/namespaces/%s/secrets/%s"
 DEPLOYMENT = "/apis/apps/v1/namespaces/%s/deployments/%s"
 NAMESPACE = "/api/v1/namespaces/%s"
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
 
 class KubeError(Exception):
@@ -62,7 +64,8 @@ def connect(module):
     try:
         return Kube(get_api_client(module=module).client)
     except (CoreException, HTTPError, OSError, ApiException) as err:
-        raise KubeError("cannot create a Kubernetes client: %s" % err)
+        raise KubeError("cannot create a Kubernetes client: %s; check host / kubeconfig / context and that the "
+                        "cluster is up" % err)
 
 
 class ConfigMapUpdate:
@@ -79,10 +82,10 @@ class Kube:
         self.client = dynamic_client
         self.attempts, self.backoff = attempts, backoff
 
-    def _request(self, what, method, path, body=None):
+    def _request(self, what, method, path, body=None, **params):
         """The response as a dict. API errors (ApiException) propagate; a failed connection is explained."""
         try:
-            return self.client.request(method, path, body=body, _request_timeout=REQUEST_TIMEOUT).to_dict()
+            return self.client.request(method, path, body=body, _request_timeout=REQUEST_TIMEOUT, **params).to_dict()
         except (HTTPError, OSError) as err:
             raise _explain(err, what)
 
@@ -131,6 +134,16 @@ class Kube:
         """Names of the keys a Secret holds (None when it does not exist). Values are never kept."""
         secret = self._read("reading Secret %s/%s" % (namespace, name), SECRET % (namespace, name))
         return None if secret is None else set(secret.get("data") or {})
+
+    def list_metadata(self, what, path, label_selector=None):
+        """The metadata of the objects at a list ``path`` (PartialObjectMetadataList: no spec, no status), so
+        that listing large objects such as CRDs transfers and parses only what a decision needs."""
+        try:
+            listed = self._request(what, "GET", path, label_selector=label_selector,
+                                   header_params={"Accept": METADATA_LIST})
+        except ApiException as err:
+            raise _explain(err, what)
+        return listed.get("items") or []
 
     def namespace_exists(self, name):
         """Whether the namespace exists (so a missing object can be told from a missing namespace)."""
