@@ -91,3 +91,31 @@ def test_without_a_ca_nothing_is_mounted(control_plane, api, ns, apps, tmp_path)
                                         "argoops.workflows.argo_persistence")
     assert stats["failures"] == 0 and tasks[CA_TASK].get("skipped") is True, output
     assert all(ca_state(apps, ns, name)[:4] == (None, None, None, None) for name in DEPLOYMENTS)
+
+
+@pytest.mark.parametrize("with_ca", [False, True])
+def test_archive_check_names_the_tls_setup_when_no_controller_archives(control_plane, argo_crds, api, ns, apps,
+                                                                        tmp_path, ca_pem, with_ca):
+    """No controller runs here (kwok), so the check workflow never finishes: the explanation must show the
+    TLS settings and say what to check for them (the CA missing, or the CA mounted being wrong)."""
+    kubeconfig, postgres = control_plane.kubeconfig, control_plane.postgres
+    for name in DEPLOYMENTS:
+        create_deployment(apps, ns, name)
+    tls = dict(argo_persistence_postgresql_ssl_mode="verify-full")
+    if with_ca:
+        tls["argo_persistence_postgresql_ca_cert"] = ca_pem
+    stats, _tasks, output = run_playbook(tmp_path, kubeconfig, ns, postgres, "argoops.workflows.argo_persistence",
+                                         **tls)
+    assert stats["failures"] == 0, output
+    stats, tasks, output = run_playbook(tmp_path, kubeconfig, ns, postgres, "argoops.workflows.archive_check",
+                                        archive_check_workflow="podless", archive_check_server=False,
+                                        archive_check_timeout=3)
+    assert stats["failures"] == 1, output
+    explanation = tasks["Explain the failure with the evidence found"]["msg"]
+    if with_ca:
+        assert f"TLS to the database: sslMode=verify-full, controller's CA file (PGSSLROOTCERT): {MOUNT}/ca.crt" \
+            in explanation, explanation
+        assert "a wrong CA or a host name the certificate does not list" in explanation
+    else:
+        assert "controller's CA file (PGSSLROOTCERT): none mounted" in explanation, explanation
+        assert "no CA is mounted into it (PGSSLROOTCERT unset)" in explanation
