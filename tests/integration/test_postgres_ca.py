@@ -14,7 +14,8 @@ import hashlib
 import pytest
 
 from persistence_support import api, ns  # noqa: F401  pylint: disable=unused-import
-from test_startup_settings import DEPLOYMENTS, apps, create_deployment, run_playbook  # noqa: F401
+from test_startup_settings import DEPLOYMENTS, create_deployment, run_playbook
+from test_startup_settings import apps  # noqa: F401  pylint: disable=unused-import
 
 CA_TASK = "Mount the CA certificate into workflow-controller and argo-server"
 MOUNT = "/etc/argoops/postgres-ca"
@@ -74,8 +75,9 @@ def test_ca_is_mounted_kept_and_rolled_out_on_change(control_plane, api, ns, app
     assert {name: ca_state(apps, ns, name) for name in DEPLOYMENTS} == first
 
     other = ca_pem.replace("-----END CERTIFICATE-----", "-----END CERTIFICATE-----\n# rotated bundle")
-    stats, tasks, output = run_playbook(tmp_path, kubeconfig, ns, postgres, role, **dict(
-        tls, argo_persistence_postgresql_ca_cert=other))
+    rotated_tls = dict(tls)
+    rotated_tls["argo_persistence_postgresql_ca_cert"] = other
+    stats, tasks, output = run_playbook(tmp_path, kubeconfig, ns, postgres, role, **rotated_tls)
     assert stats["failures"] == 0 and tasks[CA_TASK]["changed"] is True, output
     rotated = {name: ca_state(apps, ns, name) for name in DEPLOYMENTS}
     for name in DEPLOYMENTS:
