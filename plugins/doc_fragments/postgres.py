@@ -44,7 +44,7 @@ options:
       - See U(https://www.postgresql.org/docs/current/libpq-ssl.html) for the modes.
     type: str
     default: prefer
-    choices: [allow, disable, prefer, require, verify-ca, verify-full]
+    choices: [disable, allow, prefer, require, verify-ca, verify-full]
   ca_cert:
     description:
       - File with the certificate authority certificate(s) the server certificate must be signed by

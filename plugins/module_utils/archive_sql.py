@@ -10,7 +10,7 @@ are matched with EXISTS / NOT EXISTS on its primary key (clustername, uid, name)
 ``ARGO_POSTGRES_NULL_REPLACEMENT``. Pages use keyset pagination on (startedat, uid) -- never OFFSET,
 whose cost grows with the page depth (Argo issues 8836, 13601, 16815). User text never enters the SQL
 text: every value, label key included, is a bind parameter. The SQL builders are pure; the ``run_*``
-functions execute them through the pg door.
+functions execute them through the pg client (pg.py).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -251,7 +251,7 @@ def with_finished_before(filters, cutoff):
     return filters._replace(finished_before=bound)
 
 
-# ---- running them (through the pg door) ----
+# ---- running them (through the pg client (pg.py)) ----
 
 def archive_tables(conn):
     """Which of Argo's tables (schema_history and the two archive tables) exist here, in one query."""

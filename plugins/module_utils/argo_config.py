@@ -27,9 +27,9 @@ from ansible_collections.argoops.workflows.plugins.module_utils.argo_ttl import 
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_sql_names, argo_yaml, label_selector
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_decode import ABSENT, Decoder
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import go_string
+from ansible_collections.argoops.workflows.plugins.module_utils.libpq import SSL_MODES
 
 V4_1 = (4, 1)
-SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 INT32_MAX = 2 ** 31 - 1
 ARGO_REJECTS, FAILS_LATER, REFUSED, UNKNOWN = "argo", "later", "policy", "unknown"
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The k3d door: find the binary, run it, parse and normalise its listings, mask its secrets; and the
+"""The k3d client: find the binary, run it, parse and normalise its listings, mask its secrets; and the
 runs of the k3d modules on top of it (``ensure_cluster``, ``k3d_module``).
 
 Facts this relies on (k3d v5.9): ``k3d cluster list -o json`` is the only reliable state source and
@@ -21,6 +21,8 @@ import re
 import shutil
 import tempfile
 
+from ansible_collections.argoops.workflows.plugins.module_utils.masking import MASK
+
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_drift import (
     DriftError, comparable, describe, plan, predict,
 )
@@ -30,7 +32,6 @@ from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import 
 )
 
 K3D_BINARY_SPEC = dict(k3d_binary=dict(type="path"))
-MASK = "********"
 MIN_VERSION = (5, 5, 0)
 TOKEN_LABEL = "k3d.cluster.token"
 _K3S_ROLES = ("server", "agent")

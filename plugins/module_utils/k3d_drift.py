@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Drift -> actions: compare a desired ClusterSpec with the cluster k3d lists, and say what to do.
 
-Plain Python with no Ansible imports. It works on the *normalised* cluster produced by the k3d door
+Plain Python with no Ansible imports. It works on the *normalised* cluster produced by the k3d client (k3d.py)
 (module_utils/k3d.py), never on k3d's raw JSON. Counts and load balancer ports change in place; the
 rest is compared (from the listing, or through the digests in the spec label) and either fails with
 the list of differences or, with recreate, becomes delete + create.

@@ -30,7 +30,7 @@ SPEC_FORMAT = "1"
 NAME_MAX = 32
 API_CONTAINER_PORT = "6443/tcp"
 # k3d expands $VAR / ${VAR} in config files (Go os.ExpandEnv) and offers no escape, so a literal "$"
-# is written as ${ARGOOPS_K3D_DOLLAR} and the door runs k3d with ARGOOPS_K3D_DOLLAR=$.
+# is written as ${ARGOOPS_K3D_DOLLAR} and the k3d client runs k3d with ARGOOPS_K3D_DOLLAR=$.
 DOLLAR_ENV = "ARGOOPS_K3D_DOLLAR"
 
 _HOSTNAME_RE = re.compile(r"^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*"
@@ -320,7 +320,7 @@ def _check_config(config, counts):
 
 def _check_file(item, where):
     """k3d v5.9 reads a ``files`` source as content when it has several lines, else as a path relative to the
-    config file -- which this module passes on stdin, so only absolute paths can mean anything (the door runs
+    config file -- which this module passes on stdin, so only absolute paths can mean anything (the k3d client runs
     k3d in /, where Go's filepath.Join(".", "/a/b") = "a/b" finds /a/b). Destinations are absolute or
     start with one of k3d's k3s path shortcuts."""
     if "\n" not in item["source"] and not item["source"].startswith("/"):

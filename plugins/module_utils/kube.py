@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Kubernetes door: the only place this collection talks to the API server.
+"""The Kubernetes client: the only place this collection talks to the API server.
 
 Connection options, ``K8S_AUTH_*`` fallbacks and the client come from kubernetes.core
 (``get_api_client``); this file adds the few REST calls our modules need: read and update a

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The PostgreSQL door: the shared connection options, a psycopg 3 connection, clear failures.
+"""The PostgreSQL client: the shared connection options, a psycopg 3 connection, clear failures.
 
 Option names, defaults and libpq mapping follow community.postgresql (``login_host`` ... ``connect_params``)
 so users can share ``module_defaults`` between the two collections. We do not import its module_utils:
@@ -20,6 +20,9 @@ import hashlib
 import hmac
 import os
 
+from ansible_collections.argoops.workflows.plugins.module_utils.libpq import SSL_MODES
+from ansible_collections.argoops.workflows.plugins.module_utils.masking import MASK
+
 try:
     import psycopg
     from psycopg import sql
@@ -30,10 +33,8 @@ except ImportError as exc:  # guarded: the module reports missing_required_lib
     HAS_PSYCOPG = False
     PSYCOPG_IMPORT_ERROR = exc
 
-SSL_MODES = ("allow", "disable", "prefer", "require", "verify-ca", "verify-full")
 MIN_SERVER_VERSION_NUM = 90400  # Argo's migrations need PostgreSQL >= 9.4 (jsonb)
 APPLICATION_NAME = "argoops.workflows"
-MASK = "********"
 
 # libpq keyword for each option; empty values are left out so libpq's own defaults (PGHOST, ~/.pgpass, ...)
 # apply, as in community.postgresql.

@@ -85,11 +85,11 @@ class Rollout:
 class StartupSettings:
     """Reads the ConfigMap, its Secrets' identities and the Deployments; rolls the stale ones."""
 
-    def __init__(self, door, namespace, configmap):
-        self.door, self.namespace, self.configmap = door, namespace, configmap
+    def __init__(self, kube_client, namespace, configmap):
+        self.kube_client, self.namespace, self.configmap = kube_client, namespace, configmap
 
     def _read(self, what, path):
-        return self.door._read(what, path)  # pylint: disable=protected-access
+        return self.kube_client._read(what, path)  # pylint: disable=protected-access
 
     def secret_identity(self, name):
         secret = self._read("reading Secret %s/%s" % (self.namespace, name), kube.SECRET % (self.namespace, name))
@@ -100,7 +100,7 @@ class StartupSettings:
 
     def wanted_hash(self):
         """(hash, persistence block as stored or None): what the Deployments should run with."""
-        config_map = self.door.read_config_map(self.namespace, self.configmap)
+        config_map = self.kube_client.read_config_map(self.namespace, self.configmap)
         persistence, retention, stored = startup_view(None if config_map is None else config_map.get("data"))
         secrets = dict((name, self.secret_identity(name)) for name in secret_names(stored))
         return settings_hash(persistence, retention, secrets), stored
@@ -115,7 +115,7 @@ class StartupSettings:
         what = "restarting Deployment %s/%s" % (self.namespace, rollout.name)
         body = {"spec": {"template": {"metadata": {"annotations": {ANNOTATION: rollout.after}}}}}
         try:
-            self.door.client.request("PATCH", DEPLOYMENT % (self.namespace, rollout.name), body=body,
+            self.kube_client.client.request("PATCH", DEPLOYMENT % (self.namespace, rollout.name), body=body,
                                      content_type=MERGE_PATCH, _request_timeout=kube.REQUEST_TIMEOUT)
         except (kube.ApiException, kube.HTTPError, OSError) as err:
             raise kube._explain(err, what)  # pylint: disable=protected-access

@@ -244,25 +244,25 @@ def argument_spec():
     return spec
 
 
-def deployed_version(module, door, namespace):
+def deployed_version(module, kube_client, namespace):
     """(version text, parsed) from the controller Deployment's image tag; (None, None) when unknown."""
     text = None
     try:
-        text = door.deployment_image_tag(namespace, CONTROLLER, CONTROLLER)
+        text = kube_client.deployment_image_tag(namespace, CONTROLLER, CONTROLLER)
     except kube.KubeError as err:
         module.warn("the controller version could not be read: %s" % err)
     version = argo_config.parse_version(text)
     return (text if version else None), version
 
 
-def check_secrets(door, namespace, persistence):
+def check_secrets(kube_client, namespace, persistence):
     """Fail before writing when a Secret key the controller reads at start-up is missing."""
     secrets = {}  # each Secret is read once, however many of its keys are named
     for option, name, key in argo_config.secret_refs(persistence):
         if name not in secrets:
-            secrets[name] = door.secret_keys(namespace, name)
+            secrets[name] = kube_client.secret_keys(namespace, name)
         keys = secrets[name]
-        if keys is None and not door.namespace_exists(namespace):
+        if keys is None and not kube_client.namespace_exists(namespace):
             raise kube.KubeError("%s: namespace %s does not exist, so neither does Secret %s; create the namespace "
                                  "and the Secret first, or check the namespace option" % (option, namespace, name))
         if keys is None:
@@ -285,13 +285,13 @@ def main():
     plans = []
     try:
         desired = argo_config.desired_from_options(options) if present else argo_config.Desired(None, None, [])
-        door = kube.connect(module)
+        kube_client = kube.connect(module)
         if not version_text:
-            version_text, version = deployed_version(module, door, params["namespace"])
+            version_text, version = deployed_version(module, kube_client, params["namespace"])
         if present:
             desired.for_version(version)
             if params["validate_secrets"]:
-                check_secrets(door, params["namespace"], desired.persistence)
+                check_secrets(kube_client, params["namespace"], desired.persistence)
 
         def apply(data):
             plan = argo_configmap.Plan(data, desired, params["state"], version)
@@ -303,7 +303,7 @@ def main():
                                   % (params["namespace"], params["name"], "; ".join(plan.other_problems)))
             return plan.data if plan.changed else None
 
-        door.update_config_map(params["namespace"], params["name"], apply, check_mode=module.check_mode)
+        kube_client.update_config_map(params["namespace"], params["name"], apply, check_mode=module.check_mode)
     except (argo_config.ConfigError, LayoutError, kube.KubeError) as err:
         module.fail_json(msg=str(err))
     plan = plans[-1]

@@ -107,9 +107,9 @@ def test_check_mode_leaves_the_object_untouched(control_plane, api, ns):
 
 
 def test_conflict_between_read_and_write_is_retried_without_losing_the_other_edit(control_plane, api, ns):
-    """The door itself, deterministically: another writer changes a key after our read, before our write."""
+    """The Kubernetes client itself (kube.Kube), deterministically: another writer changes a key after our read, before our write."""
     create_config_map(api, ns, {"executor": "v0\n"})
-    door = kube.Kube(kubernetes.dynamic.DynamicClient(
+    kube_client = kube.Kube(kubernetes.dynamic.DynamicClient(
         kubernetes.config.new_client_from_config(config_file=control_plane.kubeconfig)))
     seen = []
 
@@ -121,7 +121,7 @@ def test_conflict_between_read_and_write_is_retried_without_losing_the_other_edi
             api.replace_namespaced_config_map(CONFIGMAP, ns, cm)
         return dict(data, persistence="archive: true\n")
 
-    update = door.update_config_map(ns, CONFIGMAP, mutate)
+    update = kube_client.update_config_map(ns, CONFIGMAP, mutate)
     assert update.written and update.attempts == 2
     assert seen[1]["executor"] == "v1\n"
     assert read_config_map(api, ns).data == {"executor": "v1\n", "persistence": "archive: true\n"}

@@ -96,8 +96,8 @@ def test_without_a_ca_nothing_is_mounted(control_plane, api, ns, apps, tmp_path)
 
 
 @pytest.mark.parametrize("with_ca", [False, True])
-def test_archive_check_names_the_tls_setup_when_no_controller_archives(control_plane, argo_crds, api, ns, apps,
-                                                                        tmp_path, ca_pem, with_ca):
+def test_archive_check_names_the_tls_setup_when_no_controller_archives(
+        control_plane, argo_crds, api, ns, apps, tmp_path, ca_pem, with_ca):
     """No controller runs here (kwok), so the check workflow never finishes: the explanation must show the
     TLS settings and say what to check for them (the CA missing, or the CA mounted being wrong)."""
     kubeconfig, postgres = control_plane.kubeconfig, control_plane.postgres

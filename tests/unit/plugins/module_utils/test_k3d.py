@@ -1,4 +1,4 @@
-"""The k3d door: parsing and normalising k3d v5.9 listings, masking tokens, failing loudly.
+"""The k3d client (module_utils/k3d.py): parsing and normalising k3d v5.9 listings, masking tokens, failing loudly.
 
 Listings are the recorded examples in tests/standins/listings (shapes from k3d's Go types).
 """
@@ -134,7 +134,7 @@ def test_listing_rejects_non_listings(text):
 
 
 class FakeModule:
-    """Just what the door uses: run_command (scripted), no_log_values, get_bin_path, check_mode."""
+    """Just what the k3d client uses: run_command (scripted), no_log_values, get_bin_path, check_mode."""
 
     def __init__(self, replies=(), check_mode=False):
         self.replies = list(replies)
@@ -186,11 +186,11 @@ def test_delete_is_confirmed_from_a_listing(tmp_path):
 def test_errors_are_masked_with_tokens_seen_before(tmp_path):
     listing = (LISTINGS / "cluster_list_running.json").read_text()
     module = FakeModule([(0, listing, ""), (1, "echo " + TOKEN, 'level=fatal msg="bad token %s"' % TOKEN)])
-    door = cli(module, tmp_path)
-    door.find("demo")
+    k3d_client = cli(module, tmp_path)
+    k3d_client.find("demo")
     assert TOKEN in module.no_log_values
     with pytest.raises(k3d.K3dError) as err:
-        door.run(["cluster", "start", "demo"])
+        k3d_client.run(["cluster", "start", "demo"])
     assert TOKEN not in str(err.value) + json.dumps(err.value.fail_kwargs())
 
 

@@ -1,4 +1,4 @@
-"""The PostgreSQL door without a server: option mapping, safe messages, stored-password checks."""
+"""The PostgreSQL client helpers without a server: option mapping, safe messages, stored-password checks."""
 import pytest
 
 from ansible_collections.argoops.workflows.plugins.module_utils import pg
@@ -21,7 +21,7 @@ def test_spec_has_community_postgresql_names():
     assert set(spec) == {"login_host", "login_port", "login_user", "login_password", "login_db", "ssl_mode",
                          "ca_cert", "ssl_cert", "ssl_key", "connect_timeout", "connect_params"}
     assert spec["login_password"]["no_log"] is True
-    assert spec["ssl_mode"]["choices"] == ["allow", "disable", "prefer", "require", "verify-ca", "verify-full"]
+    assert spec["ssl_mode"]["choices"] == ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
     assert spec is not pg.connection_argument_spec()  # a fresh dict per module
 
 

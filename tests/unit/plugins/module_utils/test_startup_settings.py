@@ -1,4 +1,4 @@
-"""startup_settings: the digest of the start-up settings, and the restart decision, with a recorded door."""
+"""startup_settings: the digest of the start-up settings, and the restart decision, with a recorded Kubernetes client."""
 import pytest
 
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config, kube, startup_settings as ss
@@ -24,7 +24,7 @@ def digest(data, secrets=None):
     return ss.settings_hash(persistence, retention, dict((n, (secrets or {}).get(n, "u/1")) for n in names))
 
 
-class Door:
+class FakeKube:
     """A ConfigMap, Secrets and Deployments in memory; records the PATCH requests."""
 
     def __init__(self, data, deployments, secret_rv="1"):
@@ -77,8 +77,8 @@ def test_foreign_keys_do_not_count():
 def test_a_changed_secret_changes_the_digest_but_its_values_never_enter():
     data = configmap_data()
     assert digest(data, {SECRET: "u/2"}) != digest(data, {SECRET: "u/1"})
-    door = Door(data, {"workflow-controller": None})
-    settings = ss.StartupSettings(door, "argo", "workflow-controller-configmap")
+    kube_client = FakeKube(data, {"workflow-controller": None})
+    settings = ss.StartupSettings(kube_client, "argo", "workflow-controller-configmap")
     assert settings.secret_identity(SECRET) == "u/1"  # uid/resourceVersion, not the data
 
 
@@ -87,49 +87,49 @@ def test_no_configmap_has_a_digest_too():
 
 
 def test_stale_deployments_are_rolled_then_the_next_run_is_unchanged():
-    door = Door(configmap_data(), {"workflow-controller": None, "argo-server": "old"})
-    settings = ss.StartupSettings(door, "argo", "cm")
+    kube_client = FakeKube(configmap_data(), {"workflow-controller": None, "argo-server": "old"})
+    settings = ss.StartupSettings(kube_client, "argo", "cm")
     first = ss.reconcile(settings, ["workflow-controller", "argo-server"], restart=True, check_mode=False)
     assert first["changed"] is True and first["stale"] == ["workflow-controller", "argo-server"]
-    assert door.patches == ["workflow-controller", "argo-server"]
-    assert door.deployments == {"workflow-controller": first["settings_hash"], "argo-server": first["settings_hash"]}
+    assert kube_client.patches == ["workflow-controller", "argo-server"]
+    assert kube_client.deployments == {"workflow-controller": first["settings_hash"], "argo-server": first["settings_hash"]}
     assert ss.ANNOTATION in first["diff"]["after"] and '"old"' in first["diff"]["before"]
     second = ss.reconcile(settings, ["workflow-controller", "argo-server"], restart=True, check_mode=False)
-    assert second["changed"] is False and second["stale"] == [] and len(door.patches) == 2
+    assert second["changed"] is False and second["stale"] == [] and len(kube_client.patches) == 2
 
 
 def test_check_mode_predicts_without_writing():
-    door = Door(configmap_data(), {"workflow-controller": "old"})
-    result = ss.reconcile(ss.StartupSettings(door, "argo", "cm"), ["workflow-controller"], True, check_mode=True)
+    kube_client = FakeKube(configmap_data(), {"workflow-controller": "old"})
+    result = ss.reconcile(ss.StartupSettings(kube_client, "argo", "cm"), ["workflow-controller"], True, check_mode=True)
     assert result["changed"] is True and result["deployments"][0]["restarted"] is True
-    assert door.patches == [] and door.deployments == {"workflow-controller": "old"}
+    assert kube_client.patches == [] and kube_client.deployments == {"workflow-controller": "old"}
 
 
 def test_restart_false_only_reports():
-    door = Door(configmap_data(), {"workflow-controller": "old"})
-    result = ss.reconcile(ss.StartupSettings(door, "argo", "cm"), ["workflow-controller"], False, False)
-    assert result["changed"] is False and result["stale"] == ["workflow-controller"] and door.patches == []
+    kube_client = FakeKube(configmap_data(), {"workflow-controller": "old"})
+    result = ss.reconcile(ss.StartupSettings(kube_client, "argo", "cm"), ["workflow-controller"], False, False)
+    assert result["changed"] is False and result["stale"] == ["workflow-controller"] and kube_client.patches == []
 
 
 def test_a_missing_deployment_is_reported_not_patched():
-    door = Door(configmap_data(), {})
-    result = ss.reconcile(ss.StartupSettings(door, "argo", "cm"), ["argo-server"], True, False)
+    kube_client = FakeKube(configmap_data(), {})
+    result = ss.reconcile(ss.StartupSettings(kube_client, "argo", "cm"), ["argo-server"], True, False)
     assert result["missing"] == ["argo-server"] and result["stale"] == [] and result["changed"] is False
 
 
 def test_a_secret_that_appears_makes_the_deployments_stale():
-    door = Door(configmap_data(), {"workflow-controller": None}, secret_rv=None)
-    settings = ss.StartupSettings(door, "argo", "cm")
+    kube_client = FakeKube(configmap_data(), {"workflow-controller": None}, secret_rv=None)
+    settings = ss.StartupSettings(kube_client, "argo", "cm")
     ss.reconcile(settings, ["workflow-controller"], True, False)
-    door.secret_rv = "7"
+    kube_client.secret_rv = "7"
     assert ss.reconcile(settings, ["workflow-controller"], True, False)["changed"] is True
 
 
 def test_a_failed_patch_is_explained():
-    door = Door(configmap_data(), {"workflow-controller": None})
+    kube_client = FakeKube(configmap_data(), {"workflow-controller": None})
 
     def refuse(*_args, **_kwargs):
         raise OSError("connection refused")
-    door.request = refuse
+    kube_client.request = refuse
     with pytest.raises(kube.KubeError, match="restarting Deployment argo/workflow-controller"):
-        ss.reconcile(ss.StartupSettings(door, "argo", "cm"), ["workflow-controller"], True, False)
+        ss.reconcile(ss.StartupSettings(kube_client, "argo", "cm"), ["workflow-controller"], True, False)

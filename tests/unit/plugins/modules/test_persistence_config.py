@@ -1,6 +1,6 @@
-"""persistence_config: argument handling and result shaping, with the Kubernetes door replaced by a recorder.
+"""persistence_config: argument handling and result shaping, with the Kubernetes client (kube.Kube) replaced by a recorder.
 
-The door's real behaviour (resourceVersion, conflicts, Secrets) is covered against a real API server in
+The client's real behaviour (resourceVersion, conflicts, Secrets) is covered against a real API server in
 tests/integration/test_persistence_config.py; here only the module's own decisions are under test.
 """
 import json
@@ -16,7 +16,7 @@ from ansible_collections.argoops.workflows.plugins.modules import persistence_co
 SECRET = {"name": "argo-postgres-config", "key": "password"}
 
 
-class RecordingDoor:
+class RecordingKube:
     """Holds one ConfigMap's data in memory and records what the module asks of the API."""
 
     def __init__(self, data=None, image_tag="v4.0.5", secrets=None, namespaces=("argo",)):
@@ -54,9 +54,9 @@ def tutorial(**extra):
     return args
 
 
-def run(args, door, capsys, check=False, diff=False):
+def run(args, kube_client, capsys, check=False, diff=False):
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(args), mock.patch.object(kube, "connect", return_value=door) as connect:
+    with patch_module_args(args), mock.patch.object(kube, "connect", return_value=kube_client) as connect:
         with pytest.raises(SystemExit):
             persistence_config.main()
     result = json.loads(capsys.readouterr().out)
@@ -67,24 +67,24 @@ def run(args, door, capsys, check=False, diff=False):
 
 
 def test_result_shape_and_defaults(capsys):
-    door = RecordingDoor()
-    result = run(tutorial(), door, capsys)
+    kube_client = RecordingKube()
+    result = run(tutorial(), kube_client, capsys)
     assert result["changed"] is True and result["restart_required"] is True
     assert result["argo_version"] == "v4.0.5"
     assert result["config"]["postgresql"]["tableName"] == "argo_workflows"  # the documented default
     assert result["config"]["archiveTTL"] == "7d" and result["config"]["nodeStatusOffLoad"] is True
     assert result["retention_policy"] == {"completed": 10, "failed": 3, "errored": 3}
     assert "diff" not in result
-    assert list(door.writes[0]) == ["persistence", "retentionPolicy"]
-    assert door.secret_reads == [("argo", "argo-postgres-config")]  # both keys checked with one read
-    again = run(tutorial(), door, capsys)
-    assert again["changed"] is False and again["restart_required"] is False and len(door.writes) == 1
+    assert list(kube_client.writes[0]) == ["persistence", "retentionPolicy"]
+    assert kube_client.secret_reads == [("argo", "argo-postgres-config")]  # both keys checked with one read
+    again = run(tutorial(), kube_client, capsys)
+    assert again["changed"] is False and again["restart_required"] is False and len(kube_client.writes) == 1
 
 
 def test_check_mode_predicts_without_writing_and_diff_shows_blocks(capsys):
-    door = RecordingDoor(data={"executor": "image: x\n"})
-    result = run(tutorial(), door, capsys, check=True, diff=True)
-    assert result["changed"] is True and door.writes == []
+    kube_client = RecordingKube(data={"executor": "image: x\n"})
+    result = run(tutorial(), kube_client, capsys, check=True, diff=True)
+    assert result["changed"] is True and kube_client.writes == []
     assert result["diff"]["before"] == "" and result["diff"]["after"].startswith("persistence:\n")
     assert "executor" not in result["diff"]["after"]
 
@@ -98,44 +98,44 @@ def test_check_mode_predicts_without_writing_and_diff_shows_blocks(capsys):
      "postgresql.ssl_mode is ignored unless postgresql.ssl is true"),
 ])
 def test_invalid_input_fails_before_connecting(capsys, args, message):
-    door = RecordingDoor()
-    result = run(args, door, capsys)
+    kube_client = RecordingKube()
+    result = run(args, kube_client, capsys)
     assert result["failed"] is True and message in result["msg"]
-    assert result["_connected"] is False and door.writes == []
+    assert result["_connected"] is False and kube_client.writes == []
 
 
 def test_unknown_option_is_rejected_by_the_argument_spec(capsys):
     args = tutorial()
     args["postgresql"] = dict(args["postgresql"], tablename="x")
-    result = run(args, RecordingDoor(), capsys)
+    result = run(args, RecordingKube(), capsys)
     assert result["failed"] is True and "tablename" in result["msg"]
 
 
 def test_v41_key_for_the_deployed_v405_controller_fails_without_writing(capsys):
-    door = RecordingDoor(image_tag="v4.0.5")
-    result = run(tutorial(connection_timeout_seconds=5), door, capsys)
+    kube_client = RecordingKube(image_tag="v4.0.5")
+    result = run(tutorial(connection_timeout_seconds=5), kube_client, capsys)
     assert result["failed"] and "connection_timeout_seconds needs Argo v4.1 or later; the controller is v4.0" \
         in result["msg"]
-    assert door.writes == []
-    result = run(tutorial(connection_timeout_seconds=5, argo_version="v4.1.2"), door, capsys)
-    assert result["changed"] and "connectionTimeoutSeconds: 5" in door.writes[0]["persistence"]
+    assert kube_client.writes == []
+    result = run(tutorial(connection_timeout_seconds=5, argo_version="v4.1.2"), kube_client, capsys)
+    assert result["changed"] and "connectionTimeoutSeconds: 5" in kube_client.writes[0]["persistence"]
 
 
 def test_unknown_version_leaves_new_keys_out_and_warns(capsys):
-    door = RecordingDoor(image_tag="latest")
-    result = run(tutorial(connection_timeout_seconds=5), door, capsys)
+    kube_client = RecordingKube(image_tag="latest")
+    result = run(tutorial(connection_timeout_seconds=5), kube_client, capsys)
     assert result["argo_version"] is None and "connectionTimeoutSeconds" not in result["config"]
     assert any("controller version is unknown" in w for w in result["warnings"])
 
 
 def test_unreadable_deployment_is_a_warning_not_a_failure(capsys):
-    door = RecordingDoor(image_tag=kube.KubeError("reading Deployment argo/workflow-controller failed (HTTP 403)"))
-    result = run(tutorial(), door, capsys)
+    kube_client = RecordingKube(image_tag=kube.KubeError("reading Deployment argo/workflow-controller failed (HTTP 403)"))
+    result = run(tutorial(), kube_client, capsys)
     assert result["changed"] and any("could not be read" in w and "403" in w for w in result["warnings"])
 
 
 def test_argo_version_must_be_a_version(capsys):
-    result = run(tutorial(argo_version="newest"), RecordingDoor(), capsys)
+    result = run(tutorial(argo_version="newest"), RecordingKube(), capsys)
     assert result["failed"] and "argo_version: 'newest' is not a version like v4.0.5" in result["msg"]
     assert result["_connected"] is False
 
@@ -146,37 +146,37 @@ def test_argo_version_must_be_a_version(capsys):
      "postgresql.password_secret: Secret argo/argo-postgres-config has no key 'password' (it has: username)"),
 ])
 def test_missing_secret_fails_before_writing(capsys, secrets, message):
-    door = RecordingDoor(secrets=secrets)
-    result = run(tutorial(), door, capsys)
-    assert result["failed"] and message in result["msg"] and door.writes == []
-    assert door.secret_reads == [("argo", "argo-postgres-config")]
+    kube_client = RecordingKube(secrets=secrets)
+    result = run(tutorial(), kube_client, capsys)
+    assert result["failed"] and message in result["msg"] and kube_client.writes == []
+    assert kube_client.secret_reads == [("argo", "argo-postgres-config")]
 
 
 def test_missing_namespace_is_named_not_reported_as_a_missing_secret(capsys):
-    door = RecordingDoor(secrets={}, namespaces=())
-    result = run(tutorial(), door, capsys)
-    assert result["failed"] and door.writes == []
+    kube_client = RecordingKube(secrets={}, namespaces=())
+    result = run(tutorial(), kube_client, capsys)
+    assert result["failed"] and kube_client.writes == []
     assert "postgresql.username_secret: namespace argo does not exist" in result["msg"], result["msg"]
 
 
 def test_validate_secrets_false_skips_the_check(capsys):
-    door = RecordingDoor(secrets={})
-    result = run(tutorial(validate_secrets=False), door, capsys)
-    assert result["changed"] and door.secret_reads == []
+    kube_client = RecordingKube(secrets={})
+    result = run(tutorial(validate_secrets=False), kube_client, capsys)
+    assert result["changed"] and kube_client.secret_reads == []
 
 
 def test_absent_ignores_persistence_options_and_removes_managed_keys(capsys):
-    door = RecordingDoor()
-    run(tutorial(), door, capsys)
-    door.data["executor"] = "image: x\n"
-    result = run({"state": "absent", "archive_ttl": "not validated"}, door, capsys)
+    kube_client = RecordingKube()
+    run(tutorial(), kube_client, capsys)
+    kube_client.data["executor"] = "image: x\n"
+    result = run({"state": "absent", "archive_ttl": "not validated"}, kube_client, capsys)
     assert result["changed"] and result["config"] is None and result["retention_policy"] is None
-    assert door.data == {"executor": "image: x\n"}
+    assert kube_client.data == {"executor": "image: x\n"}
     assert any("archiving is turned off" in w for w in result["warnings"])
 
 
 def test_findings_reach_the_warnings(capsys):
-    result = run(tutorial(retention_policy={"completed": 10}), RecordingDoor(), capsys)
+    result = run(tutorial(retention_policy={"completed": 10}), RecordingKube(), capsys)
     warnings = " ".join(result["warnings"])
     assert "retention_policy.failed is not set" in warnings
     assert result["restart_required"] is True
@@ -184,9 +184,9 @@ def test_findings_reach_the_warnings(capsys):
 
 
 def test_broken_existing_config_key_layout_is_a_clear_failure(capsys):
-    door = RecordingDoor(data={"config": "persistence: {}\n", "executor": "x"})
-    result = run(tutorial(), door, capsys)
-    assert result["failed"] and "Argo refuses" in result["msg"] and door.writes == []
+    kube_client = RecordingKube(data={"config": "persistence: {}\n", "executor": "x"})
+    result = run(tutorial(), kube_client, capsys)
+    assert result["failed"] and "Argo refuses" in result["msg"] and kube_client.writes == []
 
 
 def test_argument_spec_reuses_kubernetes_core_auth_options():
@@ -217,7 +217,7 @@ class FakeDynamicClient:
 
 @pytest.mark.parametrize("conflicts, attempts, fails", [(0, 1, False), (2, 3, False), (5, 5, True)])
 def test_conflicts_are_retried_on_fresh_data(conflicts, attempts, fails):
-    door = kube.Kube(FakeDynamicClient(conflicts), attempts=5, backoff=0)
+    kube_client = kube.Kube(FakeDynamicClient(conflicts), attempts=5, backoff=0)
     seen = []
 
     def mutate(data):
@@ -226,13 +226,13 @@ def test_conflicts_are_retried_on_fresh_data(conflicts, attempts, fails):
 
     if fails:
         with pytest.raises(kube.KubeError) as err:
-            door.update_config_map("argo", "cm", mutate)
+            kube_client.update_config_map("argo", "cm", mutate)
         assert "HTTP 409" in str(err.value) and "after 5 attempts" in str(err.value)
         return
-    update = door.update_config_map("argo", "cm", mutate)
+    update = kube_client.update_config_map("argo", "cm", mutate)
     assert update.written and update.attempts == attempts
     assert seen == ["v%d" % n for n in range(1, attempts + 1)]  # each attempt re-read the ConfigMap
-    assert door.client.replaced == [{"other": "v%d" % attempts, "persistence": "archive: true\n"}]
+    assert kube_client.client.replaced == [{"other": "v%d" % attempts, "persistence": "archive: true\n"}]
 
 
 @pytest.mark.parametrize("image, tag", [
@@ -255,9 +255,9 @@ def test_image_tag(image, tag):
     ({"app": "etl"}, "unknown option 'app'; known: match_expressions, match_labels"),
 ])
 def test_archive_label_selector_of_the_wrong_shape_says_what_is_expected(capsys, selector, words):
-    door = RecordingDoor()
-    result = run(tutorial(archive_label_selector=selector), door, capsys)
-    assert result["failed"] is True and result["_connected"] is False and door.writes == []
+    kube_client = RecordingKube()
+    result = run(tutorial(archive_label_selector=selector), kube_client, capsys)
+    assert result["failed"] is True and result["_connected"] is False and kube_client.writes == []
     assert result["msg"].startswith("archive_label_selector"), result["msg"]
     assert "a mapping with match_labels (label key: value) and/or match_expressions" in result["msg"]
     assert words in result["msg"], result["msg"]
@@ -274,16 +274,16 @@ def test_archive_label_selector_of_the_wrong_shape_says_what_is_expected(capsys,
      "operator 'in' is not a valid label selector operator"),
 ])
 def test_archive_label_selector_with_values_of_the_wrong_type_fails_naming_them(capsys, selector, words):
-    result = run(tutorial(archive_label_selector=selector), RecordingDoor(), capsys)
+    result = run(tutorial(archive_label_selector=selector), RecordingKube(), capsys)
     assert result["failed"] is True and words in result["msg"], result["msg"]
 
 
 def test_archive_label_selector_mapping_is_written_with_argo_names(capsys):
-    door = RecordingDoor()
+    kube_client = RecordingKube()
     selector = {"match_labels": {"app": "etl", "tier": 1},
                 "match_expressions": [{"key": "workflows.argoproj.io/archive", "operator": "NotIn",
                                        "values": ["false"]}, {"key": "team", "operator": "Exists"}]}
-    result = run(tutorial(archive_label_selector=selector), door, capsys)
+    result = run(tutorial(archive_label_selector=selector), kube_client, capsys)
     assert result["changed"] is True, result.get("msg")
     assert result["config"]["archiveLabelSelector"] == {
         "matchLabels": {"app": "etl", "tier": "1"},
