@@ -116,7 +116,7 @@ class StartupSettings:
         body = {"spec": {"template": {"metadata": {"annotations": {ANNOTATION: rollout.after}}}}}
         try:
             self.kube_client.client.request("PATCH", DEPLOYMENT % (self.namespace, rollout.name), body=body,
-                                     content_type=MERGE_PATCH, _request_timeout=kube.REQUEST_TIMEOUT)
+                                            content_type=MERGE_PATCH, _request_timeout=kube.REQUEST_TIMEOUT)
         except (kube.ApiException, kube.HTTPError, OSError) as err:
             raise kube._explain(err, what)  # pylint: disable=protected-access
 
