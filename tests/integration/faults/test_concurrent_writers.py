@@ -53,7 +53,7 @@ def test_parallel_runs_and_a_foreign_writer_lose_no_key(control_plane, api, ns):
             key = f"foreign-{len(written)}"
             writer_api.patch_namespaced_config_map("workflow-controller-configmap", ns, {"data": {key: "x\n"}})
             written.append(key)
-            time.sleep(0.2)  # five writes a second, as an aggressive controller or script
+            time.sleep(0.5)  # two writes a second, racing the four runs
 
     writer = threading.Thread(target=foreign_writer)
     writer.start()
