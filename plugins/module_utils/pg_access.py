@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
+
 from ansible_collections.argoops.workflows.plugins.module_utils import archive_sql, pg
 
 DATABASE_PRIVILEGES = {"CONNECT"}
@@ -245,40 +247,35 @@ def apply(admin_conn, target_db, actions, database, role, password, done=None):
     pg.LazyConnection to the archive database (schema privileges), closed here before DROP DATABASE.
     Each action that completed is appended to ``done``, so a failure part-way can report what it changed."""
     ident_db, ident_role = pg.identifier(database), pg.identifier(role) if role else None
+    sql = pg.sql
     done = [] if done is None else done
     for action in actions:
-        _apply_one(admin_conn, target_db, actions, action, ident_db, ident_role, database, role, password)
+        if action == "create_database":
+            pg.run(admin_conn, sql.SQL("CREATE DATABASE {}").format(ident_db), doing="create database")
+        elif action == "create_role":
+            pg.run(admin_conn, sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+                ident_role, sql.Literal(pg.encrypt_password(admin_conn, password, role))), doing="create role")
+        elif action == "set_role_attributes":
+            pg.run(admin_conn, sql.SQL("ALTER ROLE {} LOGIN NOCREATEDB NOCREATEROLE").format(ident_role),
+                   doing="alter role")
+        elif action == "set_password":
+            pg.run(admin_conn, sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                ident_role, sql.Literal(pg.encrypt_password(admin_conn, password, role))), doing="set password")
+        elif action == "grant_connect":
+            pg.run(admin_conn, sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(ident_db, ident_role),
+                   doing="grant CONNECT")
+        elif action == "revoke_extra_database_privileges":
+            pg.run(admin_conn, sql.SQL("REVOKE CREATE, TEMPORARY ON DATABASE {} FROM {}").format(
+                ident_db, ident_role), doing="revoke database privileges")
+        elif action == "grant_schema":
+            pg.run(target_db(), sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(ident_role),
+                   doing="grant USAGE, CREATE on schema public")
+        elif action == "drop_database":
+            target_db.close()
+            pg.run(admin_conn, sql.SQL("DROP DATABASE {}").format(ident_db), doing="drop database")
+        elif action == "drop_role":
+            _drop_role(admin_conn, target_db, "drop_database" in actions, database, role)
         done.append(action)
-
-
-def _apply_one(admin_conn, target_db, actions, action, ident_db, ident_role, database, role, password):
-    """Run one action of apply()."""
-    sql = pg.sql
-    if action == "create_database":
-        pg.run(admin_conn, sql.SQL("CREATE DATABASE {}").format(ident_db), doing="create database")
-    elif action == "create_role":
-        pg.run(admin_conn, sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
-            ident_role, sql.Literal(pg.encrypt_password(admin_conn, password, role))), doing="create role")
-    elif action == "set_role_attributes":
-        pg.run(admin_conn, sql.SQL("ALTER ROLE {} LOGIN NOCREATEDB NOCREATEROLE").format(ident_role),
-               doing="alter role")
-    elif action == "set_password":
-        pg.run(admin_conn, sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-            ident_role, sql.Literal(pg.encrypt_password(admin_conn, password, role))), doing="set password")
-    elif action == "grant_connect":
-        pg.run(admin_conn, sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(ident_db, ident_role),
-               doing="grant CONNECT")
-    elif action == "revoke_extra_database_privileges":
-        pg.run(admin_conn, sql.SQL("REVOKE CREATE, TEMPORARY ON DATABASE {} FROM {}").format(
-            ident_db, ident_role), doing="revoke database privileges")
-    elif action == "grant_schema":
-        pg.run(target_db(), sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(ident_role),
-               doing="grant USAGE, CREATE on schema public")
-    elif action == "drop_database":
-        target_db.close()
-        pg.run(admin_conn, sql.SQL("DROP DATABASE {}").format(ident_db), doing="drop database")
-    elif action == "drop_role":
-        _drop_role(admin_conn, target_db, "drop_database" in actions, database, role)
 
 
 def role_drop_blockers(admin_conn, target_db, database, role, database_dropped):
@@ -311,7 +308,7 @@ def role_drop_blockers(admin_conn, target_db, database, role, database_dropped):
         blockers.append("%s %s in database %s" % (what, catalog, datname))
     if not blockers:
         return None
-    counted = sorted(set("%s (x%d)" % (b, blockers.count(b)) for b in blockers))
+    counted = sorted("%s (x%d)" % item for item in collections.Counter(blockers).items())
     return ("drop role: role %r still %s; set drop_database: true as well, or reassign/drop them first "
             "(nothing was changed)" % (role, "; ".join(counted)))
 

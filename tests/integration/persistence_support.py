@@ -18,16 +18,38 @@ SECRET = "argo-postgres-config"
 CONFIGMAP = "workflow-controller-configmap"
 
 
-def run_module(kubeconfig: str, args: dict, check: bool = False, diff: bool = False) -> dict:
-    """The module's result as Ansible reports it, plus ``_seconds`` (wall time of the ansible command)."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1",
+def ansible_env(json_output: bool = True, **extra) -> dict:
+    """The environment for ansible / ansible-playbook here: this checkout's collections, plain output
+    (the json callback unless ``json_output`` is false), no localhost warnings; ``extra`` on top."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    ansible = os.path.join(REPO, ".venv", "bin", "ansible")
-    argv = [ansible, "localhost", "-m", MODULE, "-a", json.dumps(dict(args, kubeconfig=kubeconfig))]
-    argv += ["--check"] * check + ["--diff"] * diff
+    if json_output:
+        env.update(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json")
+    env.update(extra)
+    return env
+
+
+def module_argv(kubeconfig: str, args: dict, module: str = MODULE) -> list:
+    """``ansible localhost -m module -a args`` with the kubeconfig added to the arguments."""
+    return [os.path.join(REPO, ".venv", "bin", "ansible"), "localhost", "-m", module,
+            "-a", json.dumps(dict(args, kubeconfig=kubeconfig))]
+
+
+def unreachable_kubeconfig(path) -> str:
+    """Write a kubeconfig whose API server (127.0.0.1:9) refuses connections; return its path."""
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "x",
+        "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:9"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
+        "users": [{"name": "x", "user": {"token": "not-a-secret"}}]}))
+    return str(path)
+
+
+def run_module(kubeconfig: str, args: dict, check: bool = False, diff: bool = False, module: str = MODULE) -> dict:
+    """The module's result as Ansible reports it, plus ``_seconds`` (wall time of the ansible command)."""
+    argv = module_argv(kubeconfig, args, module) + ["--check"] * check + ["--diff"] * diff
     started = time.monotonic()
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(argv, env=ansible_env(), capture_output=True, text=True, timeout=300, check=False)
     seconds = time.monotonic() - started
     try:
         result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]

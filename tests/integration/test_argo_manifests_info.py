@@ -5,16 +5,13 @@ A small CRD of its own (unique name) stands for Argo's: the session's Argo CRDs 
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import uuid
 
 import kubernetes
 import pytest
 import yaml
 
-from persistence_support import REPO
+from persistence_support import run_module, unreachable_kubeconfig
 
 MODULE = "argoops.workflows.argo_manifests_info"
 LABEL, ANNOTATION = "argoops.workflows/crds", "argoops.workflows/manifest-sha256"
@@ -41,19 +38,6 @@ metadata:
 """
 
 
-def run_module(kubeconfig, args):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    argv = [os.path.join(REPO, ".venv", "bin", "ansible"), "localhost", "-m", MODULE,
-            "-a", json.dumps(dict(args, kubeconfig=kubeconfig))]
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
-    try:
-        return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
-    except (ValueError, KeyError, IndexError) as exc:
-        raise AssertionError(f"ansible gave no result (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from exc
-
-
 @pytest.fixture
 def crd_name(control_plane):
     plural = "argoopsthings" + uuid.uuid4().hex[:8]
@@ -73,7 +57,7 @@ def test_unchanged_crd_is_not_returned_again_changed_text_is(control_plane, crd_
     args = dict(src=str(manifest), namespace="argo-x", version="v4.0.5")
     api = kubernetes.client.ApiextensionsV1Api(kubernetes.config.new_client_from_config(control_plane.kubeconfig))
 
-    first = run_module(control_plane.kubeconfig, args)
+    first = run_module(control_plane.kubeconfig, args, module=MODULE)
     assert first.get("failed") is not True, first.get("msg")
     assert first["changed"] is False and name in first["crds_to_apply"]
     assert [(o["kind"], o["metadata"]) for o in first["objects"]] == [
@@ -82,28 +66,23 @@ def test_unchanged_crd_is_not_returned_again_changed_text_is(control_plane, crd_
     assert docs[0]["metadata"]["labels"] == {LABEL: "argo-workflows"}
     api.create_custom_resource_definition(docs[0])  # what argo_install's apply does
 
-    again = run_module(control_plane.kubeconfig, args)
+    again = run_module(control_plane.kubeconfig, args, module=MODULE)
     assert name not in again["crds_to_apply"] and name not in again["crd_manifest"]
     assert [c["name"] for c in again["crds"]] == [name]
 
     manifest.write_text(MANIFEST.format(plural=crd_name, singular=crd_name[:-1], extra="\n  # a new release"))
-    changed = run_module(control_plane.kubeconfig, args)
+    changed = run_module(control_plane.kubeconfig, args, module=MODULE)
     assert name in changed["crds_to_apply"] and "# a new release" in changed["crd_manifest"]
 
-    every = run_module(control_plane.kubeconfig, dict(args, compare_live=False))
+    every = run_module(control_plane.kubeconfig, dict(args, compare_live=False), module=MODULE)
     assert name in every["crds_to_apply"]
 
 
 def test_unreachable_api_server_is_explained(tmp_path):
-    kubeconfig = tmp_path / "unreachable.kubeconfig"
-    kubeconfig.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "x",
-        "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:9"}}],
-        "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
-        "users": [{"name": "x", "user": {"token": "not-a-secret"}}]}))
+    kubeconfig = unreachable_kubeconfig(tmp_path / "unreachable.kubeconfig")
     manifest = tmp_path / "install.yaml"
     manifest.write_text(MANIFEST.format(plural="things", singular="thing", extra=""))
-    result = run_module(str(kubeconfig), dict(src=str(manifest), namespace="argo", version="v4.0.5"))
+    result = run_module(kubeconfig, dict(src=str(manifest), namespace="argo", version="v4.0.5"), module=MODULE)
     assert result["failed"] is True
     assert "cannot create a Kubernetes client" in result["msg"], result["msg"]
     assert "Connection refused" in result["msg"] and "check host / kubeconfig / context" in result["msg"]

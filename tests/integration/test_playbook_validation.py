@@ -15,7 +15,7 @@ import uuid
 import kubernetes
 import pytest
 
-from persistence_support import REPO, core, create_config_map, read_config_map
+from persistence_support import REPO, core, create_config_map, read_config_map, unreachable_kubeconfig
 from persistence_support import api, ns  # noqa: F401  pylint: disable=unused-import
 
 VALIDATION_TASK = "Validate the variables of every role before changing anything"
@@ -85,12 +85,7 @@ def test_teardown_fails_on_a_wrong_postgres_mode_before_removing_the_archive_set
 def test_valid_variables_pass_the_validation(name, tmp_path):
     """The validation must not reject what the roles accept: with a valid postgres_mode the first task
     passes and the play goes on (it is stopped by an unreachable cluster, not by validation)."""
-    kubeconfig = tmp_path / "unreachable.kubeconfig"
-    kubeconfig.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "x",
-        "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:9"}}],
-        "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
-        "users": [{"name": "x", "user": {"token": "not-a-secret"}}]}))
-    rc, tasks, output = playbook(name, str(kubeconfig), postgres_mode="external", postgres_host="db.example.com")
+    kubeconfig = unreachable_kubeconfig(tmp_path / "unreachable.kubeconfig")
+    rc, tasks, output = playbook(name, kubeconfig, postgres_mode="external", postgres_host="db.example.com")
     assert tasks[0][0] == VALIDATION_TASK and tasks[0][1].get("failed") is not True, output
     assert len(tasks) > 1 and rc != 0

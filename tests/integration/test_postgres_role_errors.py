@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from persistence_support import REPO
+from persistence_support import REPO, ansible_env
 
 FAILED_TASK = "Say why the archive database could not be prepared"
 PLAYBOOK = """\
@@ -38,8 +38,7 @@ def closed_port():
 def run_role(tmp_path, kubeconfig, **variables):
     playbook = tmp_path / "postgres.yml"
     playbook.write_text(PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    env = ansible_env(json_output=False)
     variables = dict({"argo_common_kubeconfig": kubeconfig,
                       "ansible_python_interpreter": os.path.join(REPO, ".venv", "bin", "python")}, **variables)
     argv = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-vvv", "-i", "localhost,", str(playbook),

@@ -18,7 +18,7 @@ import uuid
 import kubernetes
 import yaml
 
-from persistence_support import REPO, core
+from persistence_support import REPO, ansible_env, core
 from test_startup_settings import DEPLOYMENTS, create_deployment
 from test_startup_settings import apps  # noqa: F401  pylint: disable=unused-import
 
@@ -102,7 +102,9 @@ def test_no_secret_in_vvv_diff_output_or_log(control_plane, postgres, apps, tmp_
     assert "TASK [postgres role teardown]" in output
 
     secrets = [postgres.password, wrong_password, generated, secret.data["password"]]
-    secrets += kubeconfig_secrets(control_plane.kubeconfig)
+    key_material = kubeconfig_secrets(control_plane.kubeconfig)
+    assert key_material, "the kubeconfig holds no client key or token to look for"
+    secrets += key_material
     texts = {"output": output, "log": log.read_text(encoding="utf-8")}
     for text in texts.values():  # really -vvv (connection details, module arguments), really logged
         assert "ESTABLISH LOCAL CONNECTION" in text and '"module_args"' in text
@@ -115,9 +117,7 @@ def run_playbook(tmp_path, name, playbook, log):
     """The output of ansible-playbook -vvv --diff (which must succeed), logging to ``log`` as well."""
     path = tmp_path / f"{name}.yml"
     path.write_text(yaml.safe_dump(playbook))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOG_PATH=str(log), ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    env = ansible_env(json_output=False, ANSIBLE_LOG_PATH=str(log))
     argv = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-vvv", "--diff", "-i", "localhost,", str(path)]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900, check=False)
     output = proc.stdout + proc.stderr

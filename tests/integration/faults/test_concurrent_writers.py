@@ -8,13 +8,12 @@ test is not here yet: a restarted kube-apiserver of the local control plane some
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
 import time
 
-from persistence_support import MODULE, REPO, core, persistence_args, read_config_map, run_module
+from persistence_support import ansible_env, core, module_argv, persistence_args, read_config_map, run_module
 from persistence_support import api, ns  # noqa: F401  pylint: disable=unused-import
 
 
@@ -24,12 +23,8 @@ def say(message):
 
 def start_module(kubeconfig, args):
     """persistence_config as Ansible runs it, in the background."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    argv = [os.path.join(REPO, ".venv", "bin", "ansible"), "localhost", "-m", MODULE,
-            "-a", json.dumps(dict(args, kubeconfig=kubeconfig))]
-    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(module_argv(kubeconfig, args), env=ansible_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 def result_of(proc, timeout=300):

@@ -163,14 +163,18 @@ spec:
 """
 
 
-@pytest.mark.parametrize("existing", ["", "  labels:\n    app: x\n", "  annotations:\n    a: b\n"])
-def test_block_style_metadata_gets_label_and_hash(existing):
+@pytest.mark.parametrize("existing, kept", [
+    ("", {}),
+    ("  labels:\n    app: x\n", {"labels": {"app": "x"}}),
+    ("  annotations:\n    a: b\n", {"annotations": {"a": "b"}}),
+])
+def test_block_style_metadata_gets_label_and_hash_and_keeps_its_own(existing, kept):
     entry = argo_manifests.crd_entry(CRD % existing, LABEL, ANNOTATION)
     meta = yaml.safe_load(entry["text"])["metadata"]
-    assert meta["labels"][LABEL] == "argo-workflows" and ANNOTATION in meta["annotations"]
+    sha = entry["key"].split("@")[1]
     assert meta["name"] == "things.example.com"
-    if existing:
-        assert meta.get("labels", {}).get("app", "x") == "x" and meta.get("annotations", {}).get("a", "b") == "b"
+    assert meta["labels"] == dict(kept.get("labels", {}), **{LABEL: "argo-workflows"})
+    assert meta["annotations"] == dict(kept.get("annotations", {}), **{ANNOTATION: sha})
 
 
 def test_flow_style_labels_are_left_alone_so_that_crd_is_always_applied():
