@@ -195,9 +195,9 @@ def run_rollup(conn, create_schema, check_mode):
         else:
             pending = pg.run(conn, "SELECT count(*) FROM argo_archived_workflows",
                              doing="count archive rows").fetchone()[0]
-        conn.rollback()
+        pg.rollback(conn)
         return dict(schema_created=state == "absent", rolled_up=pending)
     created = ensure_schema(conn, create_schema)
     rolled = roll_up(conn)
-    conn.commit()
+    pg.commit(conn, "commit the rollup")
     return dict(schema_created=created, rolled_up=rolled)

@@ -294,21 +294,22 @@ def run_prune(conn, scope, filters, older_than_seconds, batch_size, check_mode, 
     """
     started = time.monotonic()
     cutoff = pg.run(conn, CUTOFF_QUERY, [older_than_seconds], "compute cutoff").fetchone()[0]
-    conn.commit()
+    pg.commit(conn, "compute cutoff")
     narrowed = with_finished_before(filters, cutoff)
     result = dict(cutoff=iso(cutoff), deleted=0, batches=0)
     if check_mode:
         result["would_delete"] = pg.run(conn, *count_query(scope, narrowed), doing="count rows to prune").fetchone()[0]
         result["sample"] = [row_to_workflow(r) for r in pg.run(conn, *oldest_query(scope, narrowed, sample_size),
                                                                doing="sample rows to prune")]
-        conn.rollback()
+        pg.rollback(conn)
     else:
         query, params = prune_batch_query(scope, narrowed, batch_size)
         while True:
             if before_batch is not None:
                 before_batch(conn, cutoff)
-            deleted = pg.run(conn, query, params, "delete batch %d" % (result["batches"] + 1)).rowcount
-            conn.commit()
+            doing = "delete batch %d" % (result["batches"] + 1)
+            deleted = pg.run(conn, query, params, doing).rowcount
+            pg.commit(conn, "commit " + doing)
             if deleted == 0:
                 break
             result["deleted"] += deleted

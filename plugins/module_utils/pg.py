@@ -146,11 +146,11 @@ def connect(params, dbname=None, autocommit=False):
         conn = psycopg.connect(autocommit=autocommit, **kwargs)
     except psycopg.Error as exc:
         raise PgError(explain_error(exc, kwargs, "connect"))
-    # psycopg parses dates in ISO style only; a server configured otherwise would break reads.
-    conn.execute("SET datestyle TO ISO")
-    if not autocommit:
-        conn.commit()
     conn.argoops_target = kwargs  # for later error messages (see run())
+    # psycopg parses dates in ISO style only; a server configured otherwise would break reads.
+    run(conn, "SET datestyle TO ISO", doing="set datestyle")
+    if not autocommit:
+        commit(conn, "set datestyle")
     return conn
 
 
@@ -184,9 +184,30 @@ def run(conn, query, params=None, doing="query"):
     try:
         return conn.execute(query, params)
     except psycopg.Error as exc:
-        if not conn.autocommit and not conn.closed:
-            conn.rollback()
+        rollback(conn)
         raise PgError(explain_error(exc, getattr(conn, "argoops_target", {}), doing))
+
+
+def commit(conn, doing="commit"):
+    """Commit, turning driver errors (the server stopped or the connection dropped between the last
+    statement and the commit) into PgError with the target named, as run() does."""
+    try:
+        conn.commit()
+    except psycopg.Error as exc:
+        rollback(conn)
+        raise PgError(explain_error(exc, getattr(conn, "argoops_target", {}), doing))
+
+
+def rollback(conn):
+    """End the transaction without keeping it (after a failed statement, or after check mode's reads). On a
+    dead connection the rollback fails too; that error must not replace the one that says what went wrong,
+    and nothing written is lost by it (an unfinished transaction is rolled back by the server)."""
+    if conn.autocommit or conn.closed:
+        return
+    try:
+        conn.rollback()
+    except psycopg.Error:
+        pass
 
 
 def login_check(params, user, password, dbname):

@@ -119,3 +119,40 @@ def test_lazy_connection_connects_once_and_again_after_close(monkeypatch):
         second = target.conn
     assert second.closed and target.conn is None
     target.close()  # closing twice is harmless
+
+
+class _DeadConnection:
+    """Stands in for a psycopg connection whose server went away: every call raises what psycopg raises."""
+    autocommit, closed = False, False
+    argoops_target = {"host": "db", "port": 5432, "user": "argo", "password": "hunter2", "dbname": "argo"}
+
+    def __init__(self):
+        self.rollbacks = 0
+
+    def execute(self, query, params=None):
+        raise pg.psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+
+    def commit(self):
+        raise pg.psycopg.OperationalError("server closed the connection unexpectedly")
+
+    def rollback(self):
+        self.rollbacks += 1
+        raise pg.psycopg.OperationalError("the connection is lost")
+
+
+def test_a_failed_rollback_does_not_hide_why_the_statement_failed():
+    conn = _DeadConnection()
+    with pytest.raises(pg.PgError) as err:
+        pg.run(conn, "DELETE FROM t", doing="delete batch 3")
+    message = str(err.value)
+    assert message.startswith("PostgreSQL: delete batch 3 failed for ") and "argo" in message
+    assert "terminating connection due to administrator command" in message and "hunter2" not in message
+    assert conn.rollbacks == 1
+
+
+def test_a_failed_commit_is_explained_like_a_failed_statement():
+    conn = _DeadConnection()
+    with pytest.raises(pg.PgError) as err:
+        pg.commit(conn, "commit delete batch 3")
+    assert str(err.value).startswith("PostgreSQL: commit delete batch 3 failed for ")
+    assert "server closed the connection unexpectedly" in str(err.value)
