@@ -2,19 +2,12 @@
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the archive modules share: scope and filter options (documented by the argoops.workflows.archive
-doc fragment: DOCUMENTATION = scope, FILTERS), their conversion to the query model, and the error
-handling around a module run."""
+doc fragment: DOCUMENTATION = scope, FILTERS), and their conversion to the query model."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
-
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.argoops.workflows.plugins.module_utils import pg
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_ttl import TTLError
-from ansible_collections.argoops.workflows.plugins.module_utils.archive_selector import SelectorError, parse_selector
+from ansible_collections.argoops.workflows.plugins.module_utils.archive_selector import parse_selector
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_sql import (
     Filters, QueryError, Scope, parse_time)
 
@@ -63,15 +56,3 @@ def filters_from_params(params):
     return Filters(namespaces=tuple(params["namespaces"]), name=params["name"], name_match=params["name_match"],
                    phases=tuple(params["phases"]), labels=tuple(parse_selector(params["label_selector"])),
                    **times)
-
-
-@contextlib.contextmanager
-def archive_module(module):
-    """Yield ``module``; turn the errors our module_utils raise (messages name the option or the target,
-    never a secret) into fail_json. Fails first when psycopg 3 is missing."""
-    if not pg.HAS_PSYCOPG:
-        module.fail_json(msg=missing_required_lib("psycopg (version 3)"), exception=str(pg.PSYCOPG_IMPORT_ERROR))
-    try:
-        yield module
-    except (pg.PgError, QueryError, SelectorError, TTLError) as exc:
-        module.fail_json(msg=str(exc))

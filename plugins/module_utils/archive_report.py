@@ -25,6 +25,7 @@ import os
 import re
 import tempfile
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils import archive_report_svg
 
 PHASES = ("Succeeded", "Failed", "Error")
@@ -32,7 +33,7 @@ FAILED_PHASES = ("Failed", "Error")
 DEFAULT_TITLE = "Argo workflow archive"
 
 
-class ReportError(ValueError):
+class ReportError(ArgoopsError, ValueError):
     """Bad report input or an unusable destination; the message names the option and the rule."""
 
 

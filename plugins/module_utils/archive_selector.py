@@ -15,6 +15,7 @@ import re
 from collections import namedtuple
 
 # Kubernetes' label key/value rules are spelled once, in label_selector (apimachinery's validation).
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils.label_selector import (
     label_key_problem, label_value_problem)
 
@@ -31,7 +32,7 @@ RULES = ("a selector is comma-separated requirements: key=value, key!=value, key
          "key notin (v1,v2), key (exists) or !key (does not exist)")
 
 
-class SelectorError(ValueError):
+class SelectorError(ArgoopsError, ValueError):
     """A selector the module rejects; the message names the option and the rule."""
 
 

@@ -23,6 +23,7 @@ import json
 import time
 from collections import namedtuple
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils import pg
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_selector import check_key, format_selector
 
@@ -49,7 +50,7 @@ _ROW_COLUMNS = ("w.uid, w.name, w.namespace, w.phase, w.startedat, w.finishedat,
                 "WHERE l.clustername = w.clustername AND l.uid = w.uid) AS labels")
 
 
-class QueryError(ValueError):
+class QueryError(ArgoopsError, ValueError):
     """Bad query input; the message names the option and the rule."""
 
 

@@ -19,6 +19,8 @@ import hashlib
 import os
 import re
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
+
 try:
     import yaml
     SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: ~10x faster
@@ -36,7 +38,7 @@ _PINNABLE = re.compile(r".*/argoproj/[^:]+:latest$")
 _ARGO_IMAGE = re.compile(r"(.*/)?argoproj/[^/]+$")
 
 
-class ManifestError(Exception):
+class ManifestError(ArgoopsError):
     """A manifest that cannot be used, phrased for the person running the play."""
 
 

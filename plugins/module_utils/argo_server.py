@@ -22,6 +22,8 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError as UrlHTTPErro
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
+
 try:
     from kubernetes.client.rest import ApiException
     from urllib3.exceptions import HTTPError
@@ -41,11 +43,11 @@ TOKEN_REQUEST = "/api/v1/namespaces/%s/serviceaccounts/%s/token"
 TIMEOUT = 30
 
 
-class ArgoServerError(Exception):
+class ArgoServerError(ArgoopsError):
     """argo-server could not be asked, or refused; ``status`` is its HTTP status when it answered."""
 
     def __init__(self, message, status=None):
-        Exception.__init__(self, message)
+        super(ArgoServerError, self).__init__(message, status=status)
         self.status = status
 
 

@@ -18,6 +18,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
+
 UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _TTL_RE = re.compile(r"([+-]?)([0-9]+)([dhms])")
 _INT64_MAX = 2 ** 63 - 1
@@ -26,7 +28,7 @@ HINT = "use one whole number and one unit of d, h, m or s (for example 7d, 48h, 
 ARGO_REJECTS, REFUSED = "argo", "policy"
 
 
-class TTLError(ValueError):
+class TTLError(ArgoopsError, ValueError):
     """A TTL the controller would reject (``kind`` ARGO_REJECTS) or that is refused (REFUSED)."""
 
     def __init__(self, message, kind=ARGO_REJECTS):

@@ -21,6 +21,8 @@ import re
 import struct
 from fractions import Fraction
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
+
 try:
     import yaml
 except ImportError:  # pragma: no cover - reported by the module (AnsibleK8SModule checks PyYAML)
@@ -31,7 +33,7 @@ HAS_YAML = yaml is not None
 INT64_MIN, INT64_MAX, UINT64_MAX = -2 ** 63, 2 ** 63 - 1, 2 ** 64 - 1
 
 
-class LayoutError(ValueError):
+class LayoutError(ArgoopsError, ValueError):
     """Text (or a ConfigMap) that cannot be read the way Argo reads it."""
 
 

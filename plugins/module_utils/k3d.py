@@ -2,7 +2,7 @@
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The k3d client: find the binary, run it, parse and normalise its listings, mask its secrets; and the
-runs of the k3d modules on top of it (``ensure_cluster``, ``k3d_module``).
+runs of the k3d modules on top of it (``run_k3d_cluster``, ``run_k3d_cluster_info``).
 
 Facts this relies on (k3d v5.9): ``k3d cluster list -o json`` is the only reliable state source and
 fails (exit 1) when Docker is unreachable, while ``cluster delete`` exits 0 even then, so absence is
@@ -21,13 +21,14 @@ import re
 import shutil
 import tempfile
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils.masking import MASK
 
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_drift import (
-    DriftError, comparable, describe, plan, predict,
+    comparable, describe, plan, predict,
 )
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import (
-    API_CONTAINER_PORT, DOLLAR_ENV, SPEC_LABEL, SpecError, build_spec, canonical_port, config_text, parse_label,
+    API_CONTAINER_PORT, DOLLAR_ENV, SPEC_LABEL, build_spec, canonical_port, config_text, parse_label,
     render_config,
 )
 
@@ -45,15 +46,11 @@ _SECRET_PATTERNS = (
 _LOG_RE = re.compile(r'level=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)')
 
 
-class K3dError(Exception):
+class K3dError(ArgoopsError):
     """A failed k3d call (or unusable output); every field is already masked."""
 
     def __init__(self, msg, cmd=None, rc=None, stdout=None, stderr=None):
-        super(K3dError, self).__init__(msg)
-        self.details = dict(cmd=cmd, rc=rc, stdout=stdout, stderr=stderr)
-
-    def fail_kwargs(self):
-        return dict((k, v) for k, v in self.details.items() if v is not None)
+        super(K3dError, self).__init__(msg, cmd=cmd, rc=rc, stdout=stdout, stderr=stderr)
 
 
 def k3d_messages(text):
@@ -253,7 +250,7 @@ class K3dCli:
             raise K3dError("k3d cluster delete %s exited 0 but the cluster is still listed" % name)
 
     def apply(self, action, name, spec):
-        """Carry out one planned in-place action (see k3d_spec.plan)."""
+        """Carry out one planned in-place action (see k3d_drift.plan)."""
         kind = action["action"]
         if kind == "create":
             # k3d copies the env-expanded config (the token in it) to a file in $TMPDIR and never removes it
@@ -347,28 +344,14 @@ def remove_kubeconfig(module, path, name):
 
 # ---- the modules' runs --------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def k3d_module(module, result=None):
-    """Run a k3d module's body; turn our errors into fail_json with ``result`` as far as it got. k3d's errors
-    are masked where they are raised; drift and spec messages never carry a secret."""
-    result = {} if result is None else result
-    try:
-        yield
-    except DriftError as exc:
-        module.fail_json(msg=str(exc), differences=exc.differences, **result)
-    except SpecError as exc:
-        module.fail_json(msg=str(exc), **result)
-    except K3dError as exc:
-        module.fail_json(msg=str(exc), **dict(result, **exc.fail_kwargs()))
-
-
-def ensure_cluster(module, result):
+def run_k3d_cluster(module, result):
     """k3d_cluster: plan from one listing, carry the plan out (not in check mode), keep the kubeconfig file.
 
     Fills ``result`` (``k3d_version``, ``actions``, ``changed``, ``diff``, ``kubeconfig``, ``cluster``,
     ``api_port``) as it goes, so a failure still reports what was known.
     """
     params = module.params
+    result.update(changed=False, actions=[], cluster={}, api_port=None, context="k3d-%s" % params["name"])
     state, path = params["state"], params["kubeconfig"]["path"]
     spec = build_spec(params)
     cli = K3dCli(module, params["k3d_binary"])
@@ -400,3 +383,13 @@ def ensure_cluster(module, result):
     if current:
         result["cluster"] = cli.mask(current)
         result["api_port"] = current["api"]["port"]
+
+
+def run_k3d_cluster_info(module, result):
+    """k3d_cluster_info: the k3d version and the clusters (all, or the one named), secrets masked."""
+    name = module.params["name"]
+    cli = K3dCli(module, module.params["k3d_binary"])
+    version = cli.version()
+    raw = cli.list_clusters()
+    clusters = [normalise_cluster(c) for c in sorted(raw, key=lambda c: c["name"]) if name in (None, c["name"])]
+    result.update(changed=False, clusters=cli.mask(clusters), k3d_version=version)

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import (
     SpecError, fingerprint, parse_label,
 )
@@ -26,7 +27,7 @@ _SPEC_FIELDS = {
 }
 
 
-class DriftError(Exception):
+class DriftError(ArgoopsError):
     """The cluster differs in settings k3d cannot change in place."""
 
     def __init__(self, name, differences):
@@ -35,7 +36,7 @@ class DriftError(Exception):
         super(DriftError, self).__init__(
             "cluster %r differs from the desired spec in settings k3d cannot change in place: %s. "
             "Change these options back, or set recreate: true to delete and re-create the cluster "
-            "(everything in it is lost)." % (name, lines))
+            "(everything in it is lost)." % (name, lines), differences=differences)
 
 
 def immutable_differences(spec, current, current_token=None):

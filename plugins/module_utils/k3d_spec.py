@@ -22,6 +22,7 @@ import ipaddress
 import json
 import re
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_schema import schema_errors
 
 API_VERSION = "k3d.io/v1alpha5"
@@ -60,7 +61,7 @@ OWNED_CONFIG_KEYS = {
 _NOT_SPEC_CONFIG_KEYS = ("options.k3d.disableRollback", "options.k3d.disableLoadbalancer")
 
 
-class SpecError(ValueError):
+class SpecError(ArgoopsError, ValueError):
     """Invalid desired state; the message names the option and the rule."""
 
 

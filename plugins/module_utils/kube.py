@@ -15,6 +15,8 @@ __metaclass__ = type
 import random
 import time
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
+
 try:
     from kubernetes.client.rest import ApiException
     from urllib3.exceptions import HTTPError
@@ -39,7 +41,7 @@ CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
 
-class KubeError(Exception):
+class KubeError(ArgoopsError):
     """An API failure, phrased for the person running the play."""
 
 
@@ -69,10 +71,11 @@ def connect(module):
 
 
 class ConfigMapUpdate:
-    """Outcome of ``Kube.update_config_map``: whether it was written, after how many attempts."""
+    """Outcome of ``Kube.update_config_map``: the plan it applied (made from the last read), whether it was
+    written, after how many attempts."""
 
-    def __init__(self, written, attempts):
-        self.written, self.attempts = written, attempts
+    def __init__(self, plan, written, attempts):
+        self.plan, self.written, self.attempts = plan, written, attempts
 
 
 class Kube:
@@ -102,28 +105,29 @@ class Kube:
         """The ConfigMap as a dict, or None when it does not exist."""
         return self._read("reading ConfigMap %s/%s" % (namespace, name), CONFIG_MAPS % namespace + "/" + name)
 
-    def update_config_map(self, namespace, name, mutate, check_mode=False):
-        """Read the ConfigMap, let ``mutate(data or None)`` return new data (None: no change), write it.
+    def update_config_map(self, namespace, name, plan_for, check_mode=False):
+        """Read the ConfigMap, let ``plan_for(data or None)`` return a plan (``changed``, and ``data``: the
+        new data), write it when it changes something; return the applied plan in a ConfigMapUpdate.
 
         Writes carry the resourceVersion that was read; on a conflict (someone else wrote in between)
-        or a transient API error the ConfigMap is read again and ``mutate`` re-applied, so a concurrent
-        edit of another key is never lost. Creates the ConfigMap when it is missing.
+        or a transient API error the ConfigMap is read again and planned again, so a concurrent edit of
+        another key is never lost. Creates the ConfigMap when it is missing.
         """
         what = "updating ConfigMap %s/%s" % (namespace, name)
         for attempt in range(1, self.attempts + 1):
             current = self.read_config_map(namespace, name)
-            after = mutate(None if current is None else dict(current.get("data") or {}))
-            if after is None or check_mode:
-                return ConfigMapUpdate(False, attempt)
+            plan = plan_for(None if current is None else dict(current.get("data") or {}))
+            if not plan.changed or check_mode:
+                return ConfigMapUpdate(plan, False, attempt)
             try:
                 if current is None:
-                    body = {"apiVersion": "v1", "kind": "ConfigMap", "data": after,
+                    body = {"apiVersion": "v1", "kind": "ConfigMap", "data": plan.data,
                             "metadata": {"name": name, "namespace": namespace}}
                     self._request(what, "POST", CONFIG_MAPS % namespace, body)
                 else:
-                    current["data"] = after  # metadata.resourceVersion stays: the server refuses stale writes
+                    current["data"] = plan.data  # metadata.resourceVersion stays: the server refuses stale writes
                     self._request(what, "PUT", CONFIG_MAPS % namespace + "/" + name, current)
-                return ConfigMapUpdate(True, attempt)
+                return ConfigMapUpdate(plan, True, attempt)
             except ApiException as err:
                 if err.status not in RETRIED_STATUS or attempt == self.attempts:
                     raise _explain(err, what + (" after %d attempts" % attempt if attempt > 1 else ""))

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils.libpq import SSL_MODES
 from ansible_collections.argoops.workflows.plugins.module_utils.masking import MASK
 
@@ -71,7 +72,7 @@ _CONNECT_HINTS = (
 )
 
 
-class PgError(Exception):
+class PgError(ArgoopsError):
     """A PostgreSQL failure with a message that is safe to show (no secrets)."""
 
 

@@ -12,8 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 
-class RoleSpecError(ValueError):
+
+class RoleSpecError(ArgoopsError, ValueError):
     """The argument spec cannot be used; the message says why."""
 
 

@@ -181,8 +181,9 @@ archived_workflows:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils import pg, pg_access
-from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import archive_module
+from ansible_collections.argoops.workflows.plugins.module_utils import pg
+from ansible_collections.argoops.workflows.plugins.module_utils.archive_runs import run_archive_db
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 
 def main():
@@ -197,50 +198,7 @@ def main():
         drop_role=dict(type="bool", default=False))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("drop_role", True, ["user"])])
-    with archive_module(module):
-        params = module.params
-        database, role = params["name"], params["user"]
-        for option, kind in (("name", "database"), ("user", "role")):
-            problem = pg_access.name_problem(option, params[option], kind)
-            if problem:
-                module.fail_json(msg=problem)
-        if params["state"] == "absent" and not (params["drop_database"] or params["drop_role"]):
-            module.fail_json(msg="state: absent drops only what drop_database and/or drop_role ask for; "
-                                 "set one of them to true")
-
-        # one connection to the maintenance database, at most one to the archive database
-        with pg.connect(params, autocommit=True) as admin, pg.LazyConnection(params, database) as target_db:
-            server = pg.server_info(admin)
-            pg.check_server(server)
-            want_hash = params["password"] is not None and params["update_password"] == "always"
-            actual = pg_access.read_state(admin, target_db, database, role, want_hash, lambda: pg.login_check(
-                params, role, params["password"], params["login_db"]))
-            refusal = pg_access.refuse_unsafe(actual, params, params["login_user"])
-            if refusal:
-                module.fail_json(msg=refusal)
-            actions = pg_access.plan(actual, params)
-            if "set_password" in actions and actual["role"].get("password_hash") == pg_access.PASSWORD_UNREADABLE \
-                    and actual["role"].get("password_login") is None:
-                module.warn("login_user cannot read pg_authid and logging in as %r does not tell whether the password "
-                            "is right (the server does not check it here), so it is set again; use "
-                            "update_password: on_create to avoid this" % role)
-            if "drop_role" in actions:  # predicted in check mode and before any write, same message
-                blocked = pg_access.role_drop_blockers(admin, target_db, database, role, "drop_database" in actions)
-                if blocked:
-                    module.fail_json(msg=blocked, changed=False, actions=actions)
-            written = bool(actions) and not module.check_mode
-            if written:
-                done = []
-                try:
-                    pg_access.apply(admin, target_db, actions, database, role, params["password"], done)
-                except pg.PgError as exc:  # say what the run changed before the failing step
-                    module.fail_json(msg=str(exc), changed=bool(done), actions=done)
-            result = dict(changed=bool(actions), actions=actions, server=server,
-                          **pg_access.preflight(admin, target_db, database, role, None if written else actual))
-        if module._diff:
-            result["diff"] = dict(before=pg_access.summary(actual),
-                                  after=pg_access.predicted_summary(actual, actions))
-        module.exit_json(**result)
+    run_module(module, run_archive_db)
 
 
 if __name__ == "__main__":

@@ -226,10 +226,11 @@ stats_source:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils import (
-    archive_capacity, archive_rollup_stats, archive_sql, pg)
+from ansible_collections.argoops.workflows.plugins.module_utils import archive_rollup_stats, pg
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import (
-    archive_module, filter_argument_spec, filters_from_params, scope_argument_spec, scope_from_params)
+    filter_argument_spec, scope_argument_spec)
+from ansible_collections.argoops.workflows.plugins.module_utils.archive_runs import run_archive_info
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 
 def main():
@@ -243,31 +244,7 @@ def main():
                          price_per_core_hour=dict(type="float"),
                          price_per_gib_hour=dict(type="float"),
                          stats_source=dict(type="str", default="auto", choices=list(archive_rollup_stats.SOURCES)))
-    with archive_module(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)) as module:
-        params = module.params
-        scope, filters = scope_from_params(params), filters_from_params(params)
-        if not 0 <= params["limit"] <= archive_sql.MAX_LIMIT:
-            raise archive_sql.QueryError("limit: %d is not between 0 and %d" % (params["limit"], archive_sql.MAX_LIMIT))
-        if params["group_by"] is not None:
-            archive_sql.group_expression(params["group_by"])  # validate before connecting
-        prices = [archive_capacity.check_price(params[option], option)
-                  for option in ("price_per_core_hour", "price_per_gib_hour")]
-        after = None
-        if params["page_token"]:
-            after = archive_sql.decode_token(params["page_token"], archive_sql.fingerprint(scope, filters))
-        result = dict(changed=False, workflows=[], next_page_token=None)
-        with pg.connect(params) as conn:
-            conn.read_only = True
-            archive_sql.require_archive_tables(conn)
-            if params["limit"]:
-                result["workflows"], result["next_page_token"] = archive_sql.run_list(
-                    conn, scope, filters, params["limit"], after, params["include_workflow"])
-            if params["group_by"] is not None:
-                result["stats"], result["stats_source"] = archive_rollup_stats.run_stats(
-                    conn, scope, filters, params["group_by"], params["stats_source"])
-            if params["capacity"]:
-                result["capacity"] = archive_capacity.run_capacity(conn, scope, filters, *prices)
-        module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True), run_archive_info)
 
 
 if __name__ == "__main__":

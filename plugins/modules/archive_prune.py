@@ -138,12 +138,11 @@ sample:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils import archive_rollup, archive_sql, pg
+from ansible_collections.argoops.workflows.plugins.module_utils import pg
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import (
-    archive_module, filter_argument_spec, filters_from_params, scope_argument_spec, scope_from_params)
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_ttl import TTLError, parse_ttl
-
-MAX_BATCH_SIZE = 100000
+    filter_argument_spec, scope_argument_spec)
+from ansible_collections.argoops.workflows.plugins.module_utils.archive_runs import run_archive_prune
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 
 def main():
@@ -153,27 +152,7 @@ def main():
                          batch_size=dict(type="int", default=1000),
                          sample_size=dict(type="int", default=10),
                          rollup=dict(type="bool", default=False))
-    with archive_module(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)) as module:
-        params = module.params
-        seconds = parse_ttl(params["older_than"], "older_than")
-        if seconds == 0:
-            raise TTLError("older_than: %r would select every workflow; give a TTL above zero such as 90d"
-                           % params["older_than"])
-        for option, high in (("batch_size", MAX_BATCH_SIZE), ("sample_size", archive_sql.MAX_LIMIT)):
-            if not 1 <= params[option] <= high:
-                raise archive_sql.QueryError("%s: %d is not between 1 and %d" % (option, params[option], high))
-        scope, filters = scope_from_params(params), filters_from_params(params)
-        with pg.connect(params) as conn:
-            archive_sql.require_archive_tables(conn)
-            before_batch = None
-            if params["rollup"]:
-                archive_rollup.ensure_schema(conn, create=False)
-                conn.commit()
-                before_batch = archive_rollup.prune_hook(scope)
-            result = archive_sql.run_prune(conn, scope, filters, seconds, params["batch_size"],
-                                           module.check_mode, params["sample_size"], before_batch)
-        result["changed"] = bool(result["deleted"] or result.get("would_delete"))
-        module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True), run_archive_prune)
 
 
 if __name__ == "__main__":

@@ -180,9 +180,11 @@ charts:
   sample: [{id: runs, title: Runs per day by phase, series: {series-runs-succeeded: 14, series-runs-failed: 14}}]
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils import archive_report, archive_report_svg
+from ansible_collections.argoops.workflows.plugins.module_utils import archive_report
+from ansible_collections.argoops.workflows.plugins.module_utils.archive_runs import run_archive_report
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 
 def main():
@@ -196,18 +198,7 @@ def main():
         capacity=dict(type="dict"),
         tables=dict(type="dict", default={}),
         latest=dict(type="list", elements="dict", default=[])), supports_check_mode=True)
-    if not archive_report_svg.HAS_MATPLOTLIB:
-        module.fail_json(msg="%s Install it with: %s" % (missing_required_lib("matplotlib"),
-                                                         archive_report_svg.INSTALL_HINT),
-                         exception=str(archive_report_svg.MATPLOTLIB_IMPORT_ERROR))
-    p = module.params
-    try:
-        report = archive_report.build_report(p["stats_by_day"], p["stats_by_day_and_phase"], p["failing_templates"],
-                                             p["capacity"], p["tables"], p["latest"], p["top_failing"], p["title"])
-        result = archive_report.publish(p["path"], report, module.check_mode, module._diff)
-    except archive_report.ReportError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(module, run_archive_report)
 
 
 if __name__ == "__main__":

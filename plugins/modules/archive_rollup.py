@@ -76,18 +76,14 @@ schema_created:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils import archive_rollup, archive_sql, pg
-from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import archive_module
+from ansible_collections.argoops.workflows.plugins.module_utils import pg
+from ansible_collections.argoops.workflows.plugins.module_utils.archive_runs import run_archive_rollup
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 
 def main():
     argument_spec = dict(pg.connection_argument_spec(), create_schema=dict(type="bool", default=True))
-    with archive_module(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)) as module:
-        with pg.connect(module.params) as conn:
-            archive_sql.require_archive_tables(conn)
-            result = archive_rollup.run_rollup(conn, module.params["create_schema"], module.check_mode)
-        result["changed"] = bool(result["rolled_up"] or result["schema_created"])
-        module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True), run_archive_rollup)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,9 @@ deployments:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.argoops.workflows.plugins.module_utils import argo_manifests, kube
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_manifests
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_runs import run_argo_manifests_info
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 
 def argument_spec():
@@ -190,32 +192,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    settings = argo_manifests.Settings(
-        params["namespace"], params["version"], params["server_name"], params["controller_name"],
-        params["server_auth_mode"], params["expose_ui"], params["pin_images"], params["image_registry"],
-        params["cluster_scoped_kinds"])
-    try:
-        texts = []
-        for path in argo_manifests.manifest_files(params["src"]):
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    texts.append(handle.read())
-            except (OSError, UnicodeDecodeError) as err:
-                raise argo_manifests.ManifestError("src: cannot read %s: %s" % (path, err))
-        crds, objects = argo_manifests.prepare(texts, settings, params["crd_label"], params["crd_hash_annotation"])
-        names = [crd["name"] for crd in crds]
-        if params["compare_live"] and crds:
-            live = kube.connect(module).list_metadata("listing the CRDs labelled %s" % params["crd_label"],
-                                                      kube.CRDS, label_selector=params["crd_label"])
-            names = argo_manifests.crds_to_apply(crds, live, params["crd_hash_annotation"])
-    except (argo_manifests.ManifestError, kube.KubeError) as err:
-        module.fail_json(msg=str(err))
-    module.exit_json(
-        changed=False, crds=[dict(name=c["name"], key=c["key"]) for c in crds], crds_to_apply=names,
-        crd_manifest="\n---\n".join(c["text"] for c in crds if c["name"] in names), objects=objects,
-        deployments=[o["metadata"]["name"] for o in objects if o.get("kind") == "Deployment"])
+    run_module(AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True), run_argo_manifests_info)
 
 
 if __name__ == "__main__":

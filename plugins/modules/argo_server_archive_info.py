@@ -151,18 +151,14 @@ workflows:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_server
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_runs import run_argo_server_archive_info
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True,
                               mutually_exclusive=[("token", "service_account")])
-    via = module.params["server_url"] or "kubernetes-service-proxy"
-    try:
-        token = module.params["token"] or argo_server.token_for(module)
-        status, body = argo_server.ask(module, token)
-    except argo_server.ArgoServerError as err:
-        module.fail_json(msg=str(err), via=via, **({"status": err.status} if err.status else {}))
-    module.exit_json(changed=False, status=status, via=via, workflows=argo_server.summarize_list(body))
+    run_module(module, run_argo_server_archive_info)
 
 
 def argument_spec():

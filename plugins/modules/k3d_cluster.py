@@ -363,18 +363,14 @@ differences:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils.k3d import (
-    K3D_BINARY_SPEC, ensure_cluster, k3d_module,
-)
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
+from ansible_collections.argoops.workflows.plugins.module_utils.k3d import K3D_BINARY_SPEC, run_k3d_cluster
 from ansible_collections.argoops.workflows.plugins.module_utils.k3d_spec import argument_spec
 
 
 def main():
     module = AnsibleModule(argument_spec=dict(argument_spec(), **K3D_BINARY_SPEC), supports_check_mode=True)
-    result = dict(changed=False, actions=[], cluster={}, api_port=None, context="k3d-%s" % module.params["name"])
-    with k3d_module(module, result):
-        ensure_cluster(module, result)
-    module.exit_json(**result)
+    run_module(module, run_k3d_cluster)
 
 
 if __name__ == "__main__":

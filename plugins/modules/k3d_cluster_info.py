@@ -98,20 +98,13 @@ k3d_version:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.argoops.workflows.plugins.module_utils.k3d import (
-    K3D_BINARY_SPEC, K3dCli, k3d_module, normalise_cluster,
-)
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
+from ansible_collections.argoops.workflows.plugins.module_utils.k3d import K3D_BINARY_SPEC, run_k3d_cluster_info
 
 
 def main():
     module = AnsibleModule(argument_spec=dict(name=dict(type="str"), **K3D_BINARY_SPEC), supports_check_mode=True)
-    name = module.params["name"]
-    with k3d_module(module):
-        cli = K3dCli(module, module.params["k3d_binary"])
-        version = cli.version()
-        raw = cli.list_clusters()
-    clusters = [normalise_cluster(c) for c in sorted(raw, key=lambda c: c["name"]) if name in (None, c["name"])]
-    module.exit_json(changed=False, clusters=cli.mask(clusters), k3d_version=version)
+    run_module(module, run_k3d_cluster_info)
 
 
 if __name__ == "__main__":

@@ -223,11 +223,9 @@ diff:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.argoops.workflows.plugins.module_utils import argo_config, argo_configmap, kube
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import LayoutError
-
-# Argo's install manifests name both the Deployment and its container like this.
-CONTROLLER = "workflow-controller"
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_config
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_runs import run_persistence_config
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 
 def argument_spec():
@@ -244,78 +242,8 @@ def argument_spec():
     return spec
 
 
-def deployed_version(module, kube_client, namespace):
-    """(version text, parsed) from the controller Deployment's image tag; (None, None) when unknown."""
-    text = None
-    try:
-        text = kube_client.deployment_image_tag(namespace, CONTROLLER, CONTROLLER)
-    except kube.KubeError as err:
-        module.warn("the controller version could not be read: %s" % err)
-    version = argo_config.parse_version(text)
-    return (text if version else None), version
-
-
-def check_secrets(kube_client, namespace, persistence):
-    """Fail before writing when a Secret key the controller reads at start-up is missing."""
-    secrets = {}  # each Secret is read once, however many of its keys are named
-    for option, name, key in argo_config.secret_refs(persistence):
-        if name not in secrets:
-            secrets[name] = kube_client.secret_keys(namespace, name)
-        keys = secrets[name]
-        if keys is None and not kube_client.namespace_exists(namespace):
-            raise kube.KubeError("%s: namespace %s does not exist, so neither does Secret %s; create the namespace "
-                                 "and the Secret first, or check the namespace option" % (option, namespace, name))
-        if keys is None:
-            raise kube.KubeError("%s: Secret %s/%s does not exist; the controller would exit at start-up. Create it "
-                                 "(or set validate_secrets: false if it is created later)" % (option, namespace, name))
-        if key not in keys:
-            raise kube.KubeError("%s: Secret %s/%s has no key %r (it has: %s); the controller would exit at start-up"
-                                 % (option, namespace, name, key, ", ".join(sorted(keys)) or "no keys"))
-
-
 def main():
-    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    present = params["state"] == "present"
-    options = dict((option, params[option]) for option in argo_config.argument_spec())
-    version_text = params["argo_version"]
-    version = argo_config.parse_version(version_text)
-    if version_text and version is None:
-        module.fail_json(msg="argo_version: %r is not a version like v4.0.5" % version_text)
-    plans = []
-    try:
-        desired = argo_config.desired_from_options(options) if present else argo_config.Desired(None, None, [])
-        kube_client = kube.connect(module)
-        if not version_text:
-            version_text, version = deployed_version(module, kube_client, params["namespace"])
-        if present:
-            desired.for_version(version)
-            if params["validate_secrets"]:
-                check_secrets(kube_client, params["namespace"], desired.persistence)
-
-        def apply(data):
-            plan = argo_configmap.Plan(data, desired, params["state"], version)
-            plans.append(plan)
-            if plan.other_problems and params["foreign_key_errors"] == "fail":
-                raise LayoutError("Argo would reject the ConfigMap %s/%s (or this module cannot tell that it would "
-                                  "not) because of keys this module does not manage; nothing was written (set "
-                                  "foreign_key_errors: warn to write anyway): %s"
-                                  % (params["namespace"], params["name"], "; ".join(plan.other_problems)))
-            return plan.data if plan.changed else None
-
-        kube_client.update_config_map(params["namespace"], params["name"], apply, check_mode=module.check_mode)
-    except (argo_config.ConfigError, LayoutError, kube.KubeError) as err:
-        module.fail_json(msg=str(err))
-    plan = plans[-1]
-    for warning in plan.warnings:
-        module.warn(warning)
-    for problem in plan.other_problems:
-        module.warn("Argo rejects the ConfigMap until this is fixed (foreign_key_errors=warn): %s" % problem)
-    result = dict(changed=plan.changed, config=plan.persistence, retention_policy=plan.retention,
-                  restart_required=bool(plan.restart), restart_settings=plan.restart, argo_version=version_text)
-    if module._diff:
-        result["diff"] = plan.diff
-    module.exit_json(**result)
+    run_module(AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True), run_persistence_config)
 
 
 if __name__ == "__main__":

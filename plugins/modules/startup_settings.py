@@ -143,8 +143,8 @@ diff:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.argoops.workflows.plugins.module_utils import kube, startup_settings
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import LayoutError
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_runs import run_startup_settings
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 
 def argument_spec():
@@ -159,16 +159,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    try:
-        settings = startup_settings.StartupSettings(kube.connect(module), params["namespace"], params["configmap"])
-        result = startup_settings.reconcile(settings, params["deployments"], params["restart"], module.check_mode)
-    except (kube.KubeError, LayoutError) as err:
-        module.fail_json(msg=str(err))
-    if not module._diff:
-        del result["diff"]
-    module.exit_json(**result)
+    run_module(AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True), run_startup_settings)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 import uuid
+from types import SimpleNamespace
 
 import kubernetes
 import pytest
@@ -113,16 +114,17 @@ def test_conflict_between_read_and_write_is_retried_without_losing_the_other_edi
         kubernetes.config.new_client_from_config(config_file=control_plane.kubeconfig)))
     seen = []
 
-    def mutate(data):
+    def plan_for(data):
         seen.append(dict(data))
         if len(seen) == 1:  # the concurrent edit lands between our read and our write
             cm = api.read_namespaced_config_map(CONFIGMAP, ns)
             cm.data["executor"] = "v1\n"
             api.replace_namespaced_config_map(CONFIGMAP, ns, cm)
-        return dict(data, persistence="archive: true\n")
+        return SimpleNamespace(changed=True, data=dict(data, persistence="archive: true\n"))
 
-    update = kube_client.update_config_map(ns, CONFIGMAP, mutate)
+    update = kube_client.update_config_map(ns, CONFIGMAP, plan_for)
     assert update.written and update.attempts == 2
+    assert update.plan.data["executor"] == "v1\n"  # the applied plan is the one made from the second read
     assert seen[1]["executor"] == "v1\n"
     assert read_config_map(api, ns).data == {"executor": "v1\n", "persistence": "archive: true\n"}
 

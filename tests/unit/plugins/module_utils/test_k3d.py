@@ -180,7 +180,7 @@ def test_delete_is_confirmed_from_a_listing(tmp_path):
     with pytest.raises(k3d.K3dError) as err:
         cli(module, tmp_path).delete("demo")
     assert "still listed" in str(err.value)
-    assert TOKEN not in json.dumps(err.value.fail_kwargs())
+    assert TOKEN not in json.dumps(err.value.details)
 
 
 def test_errors_are_masked_with_tokens_seen_before(tmp_path):
@@ -191,7 +191,7 @@ def test_errors_are_masked_with_tokens_seen_before(tmp_path):
     assert TOKEN in module.no_log_values
     with pytest.raises(k3d.K3dError) as err:
         k3d_client.run(["cluster", "start", "demo"])
-    assert TOKEN not in str(err.value) + json.dumps(err.value.fail_kwargs())
+    assert TOKEN not in str(err.value) + json.dumps(err.value.details)
 
 
 def test_missing_binary(tmp_path):

@@ -4,6 +4,7 @@ The client's real behaviour (resourceVersion, conflicts, Secrets) is covered aga
 tests/integration/test_persistence_config.py; here only the module's own decisions are under test.
 """
 import json
+from types import SimpleNamespace
 
 import pytest
 from unittest import mock
@@ -36,11 +37,12 @@ class RecordingKube:
         self.secret_reads.append((namespace, name))
         return self.secrets.get(name)
 
-    def update_config_map(self, namespace, name, mutate, check_mode=False):
-        after = mutate(None if self.data is None else dict(self.data))
-        if after is not None and not check_mode:
-            self.data = after
-            self.writes.append(after)
+    def update_config_map(self, namespace, name, plan_for, check_mode=False):
+        plan = plan_for(None if self.data is None else dict(self.data))
+        if plan.changed and not check_mode:
+            self.data = plan.data
+            self.writes.append(plan.data)
+        return kube.ConfigMapUpdate(plan, plan.changed and not check_mode, 1)
 
 
 def tutorial(**extra):
@@ -218,19 +220,21 @@ class FakeDynamicClient:
 @pytest.mark.parametrize("conflicts, attempts, fails", [(0, 1, False), (2, 3, False), (5, 5, True)])
 def test_conflicts_are_retried_on_fresh_data(conflicts, attempts, fails):
     kube_client = kube.Kube(FakeDynamicClient(conflicts), attempts=5, backoff=0)
-    seen = []
+    seen, plans = [], []
 
-    def mutate(data):
+    def plan_for(data):
         seen.append(data["other"])
-        return dict(data, persistence="archive: true\n")
+        plans.append(SimpleNamespace(changed=True, data=dict(data, persistence="archive: true\n")))
+        return plans[-1]
 
     if fails:
         with pytest.raises(kube.KubeError) as err:
-            kube_client.update_config_map("argo", "cm", mutate)
+            kube_client.update_config_map("argo", "cm", plan_for)
         assert "HTTP 409" in str(err.value) and "after 5 attempts" in str(err.value)
         return
-    update = kube_client.update_config_map("argo", "cm", mutate)
+    update = kube_client.update_config_map("argo", "cm", plan_for)
     assert update.written and update.attempts == attempts
+    assert update.plan is plans[-1]  # the plan made from the last read is the one reported
     assert seen == ["v%d" % n for n in range(1, attempts + 1)]  # each attempt re-read the ConfigMap
     assert kube_client.client.replaced == [{"other": "v%d" % attempts, "persistence": "archive: true\n"}]
 
