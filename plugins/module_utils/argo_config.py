@@ -23,6 +23,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_ttl import TTLError, format_ttl, parse_ttl
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_sql_names, argo_yaml, label_selector
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_decode import ABSENT, Decoder
@@ -43,14 +44,7 @@ class Problem(str):
         return self
 
 
-def argo_rejects(problems):
-    """True when the controller's own parsing refuses at least one of ``problems``; None when that is not
-    known (a problem of kind UNKNOWN and none Argo certainly rejects)."""
-    kinds = set(getattr(p, "kind", ARGO_REJECTS) for p in problems)
-    return True if ARGO_REJECTS in kinds else None if UNKNOWN in kinds else False
-
-
-class ConfigError(ValueError):
+class ConfigError(ArgoopsError, ValueError):
     """Input Argo would reject (or that would make the controller exit); ``problems`` lists each rule."""
 
     def __init__(self, problems):
@@ -491,25 +485,6 @@ def _set_fields(fields, data):
         value = data.get(field.key)
         if value is not None and field.option is not None:
             yield field, value
-
-
-def to_options(persistence, retention=None):
-    """The snake_case options that produce these Argo blocks (the reverse of ``from_options``)."""
-    def walk(fields, data):
-        out = {}
-        for field, value in _set_fields(fields, data):
-            if field.kind == "object":
-                value = walk(field.children, value)
-            elif field.kind == "selector":
-                value = {"match_labels": dict(value.get("matchLabels", {})),
-                         "match_expressions": [dict(e, values=e.get("values", [])) for e in
-                                               value.get("matchExpressions", [])]}
-            out[field.option] = value
-        return out
-    result = walk(PERSISTENCE, persistence or {})
-    if retention is not None:
-        result[RETENTION_OPTION] = walk(RETENTION, retention)
-    return result
 
 
 def secret_refs(persistence):

@@ -28,6 +28,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from persistence_support import argo_config_oracle  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config as model
+from ansible_collections.argoops.workflows.tests.support import argo_model
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_sql_names, label_selector
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import Current, Plan
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_document import TOP_LEVEL
@@ -61,7 +62,7 @@ def count(name, problems):
     stats = STATS.setdefault(name, {"cases": 0, "rejected": 0, "argo": 0, "unknown": 0})
     stats["cases"] += 1
     stats["rejected"] += bool(problems)
-    verdict = model.argo_rejects(problems)
+    verdict = argo_model.argo_rejects(problems)
     stats["argo"] += verdict is True
     stats["unknown"] += verdict is None
 
@@ -318,7 +319,7 @@ def test_what_the_model_writes_is_what_argo_reads(argo_config_oracle, options):
     else:
         data = Plan({}, desired, "present", V405).data
     answer = argo_config_oracle.judge(data)
-    agree(answer, model.argo_rejects(problems), desired.persistence, desired.retention, None,
+    agree(answer, argo_model.argo_rejects(problems), desired.persistence, desired.retention, None,
           {"options": options, "problems": problems, "data": data})
 
 
@@ -461,7 +462,7 @@ def model_reading(data):
         return True, None
     problems = current.problems[model.PERSISTENCE_KEY] + current.problems[model.RETENTION_KEY] + [
         model.Problem(str(p), p.kind) for p in current.document.other_problems(model.MANAGED_KEYS)]
-    return model.argo_rejects(problems), current
+    return argo_model.argo_rejects(problems), current
 
 
 @SETTINGS
@@ -490,7 +491,7 @@ def test_a_run_on_an_existing_configmap_leaves_one_argo_reads(argo_config_oracle
         return  # refused before anything is written (1. and 2. show those verdicts are Argo's)
     foreign = [model.Problem(str(p), p.kind) for p in plan.other_problems]
     answer = argo_config_oracle.judge(plan.data)
-    agree(answer, model.argo_rejects(foreign), desired.persistence, plan.retention,
+    agree(answer, argo_model.argo_rejects(foreign), desired.persistence, plan.retention,
           plan.current.instance_id, {"data": data, "options": options, "written": plan.data})
     for key, value in data.items():  # settings we do not own keep their bytes (per-key layout)
         if key != "config" and key.lower() not in ("persistence", "retentionpolicy"):

@@ -9,6 +9,7 @@ import copy
 import pytest
 
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config as model
+from ansible_collections.argoops.workflows.tests.support import argo_model
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import Current, Plan
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import LayoutError
 
@@ -98,7 +99,7 @@ def test_valid_options_render_parse_round_trip(options, version):
             model.canonical(model.PERSISTENCE, desired.persistence)
         assert model.canonical(model.RETENTION, current.retention) == \
             model.canonical(model.RETENTION, desired.retention)
-        again = build(model.to_options(current.persistence, current.retention), version)
+        again = build(argo_model.to_options(current.persistence, current.retention), version)
         assert model.canonical(model.PERSISTENCE, again.persistence) == \
             model.canonical(model.PERSISTENCE, desired.persistence)
         assert not Plan(data, again, "present", version).changed, layout

@@ -5,6 +5,7 @@ Expected verdicts are Argo's own (the argoconfig oracle; tests/integration compa
 import pytest
 
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config as model
+from ansible_collections.argoops.workflows.tests.support import argo_model
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import Current, Plan
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_decode import go_int
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_document import (Document, argo_text,
@@ -100,7 +101,7 @@ def test_plan_refuses_to_call_a_rejected_configmap_a_success():
     assert [p.setting for p in plan.other_problems] == ["executor"]
     assert plan.data["executor"] == "imagePullPolicy: IfNotPresent"  # never rewritten by this module
     left = Plan({"retentionPolicy": "completed: y\n"}, model.Desired(desired.persistence, None, []), "present", V405)
-    assert "retentionPolicy (left as it is" in left.other_problems[0] and model.argo_rejects(left.other_problems)
+    assert "retentionPolicy (left as it is" in left.other_problems[0] and argo_model.argo_rejects(left.other_problems)
     with pytest.raises(LayoutError):
         Plan({"config": "a: [\n"}, desired, "present", V405)
 
@@ -139,6 +140,6 @@ def test_what_depends_on_gos_random_key_order_is_not_judged_either_way():
     assert marker.root["persistence"]["archive"] is True  # still read, key by key
     alias = Document({"navColor": "&a x", "instanceID": "*a"}, V405)
     assert [(p.setting, p.kind) for p in alias.problems] == [("instanceID", "unknown")]
-    assert model.argo_rejects(alias.problems) is None
+    assert argo_model.argo_rejects(alias.problems) is None
     undefined = Document({"instanceID": "*a"}, V405)  # no order helps
     assert [(p.setting, p.kind) for p in undefined.problems] == [("instanceID", "argo")]

@@ -15,6 +15,7 @@ __metaclass__ = type
 from hypothesis import example, given, settings, strategies as st
 
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config as model
+from ansible_collections.argoops.workflows.tests.support import argo_model
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_configmap import Current, Plan
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import LayoutError, dump, load, same
 from ansible_collections.argoops.workflows.tests.unit.plugins.module_utils.property_strategies import (
@@ -113,7 +114,7 @@ def test_valid_settings_render_and_read_back_as_argo_reads_them(generated):
         if options[db_key].get("database"):
             assert current.persistence[db_key]["database"] == options[db_key]["database"]
         # the options read back make the same blocks, and running again changes nothing
-        again = model.desired_from_options(model.to_options(current.persistence, current.retention))
+        again = model.desired_from_options(argo_model.to_options(current.persistence, current.retention))
         assert model.canonical(model.PERSISTENCE, again.persistence) == got
         assert not Plan(data, again.for_version(version), "present", version).changed
 

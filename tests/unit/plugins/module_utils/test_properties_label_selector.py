@@ -11,6 +11,7 @@ __metaclass__ = type
 from hypothesis import example, given, strategies as st
 
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config, label_selector
+from ansible_collections.argoops.workflows.tests.support import argo_model
 from ansible_collections.argoops.workflows.tests.unit.plugins.module_utils.property_strategies import (
     ANYTHING, FEWER_EXAMPLES, LABEL_KEYS, LABEL_VALUES, PROPERTIES, selector_options)
 
@@ -69,5 +70,5 @@ def test_valid_selector_becomes_the_expected_argo_selector_and_reads_back(genera
     assert selector.get("matchLabels", {}) == labels
     assert selector.get("matchExpressions", []) == expressions
     # to_options writes the options that make the same selector again
-    again = argo_config.to_options({"archiveLabelSelector": selector})[NAME]
+    again = argo_model.to_options({"archiveLabelSelector": selector})[NAME]
     assert label_selector.from_options(again, NAME, problems) == selector and problems == []
