@@ -15,6 +15,11 @@ out=$out_dir/install.yaml
 log() { echo "render_argo_manifests: $*" >&2; }
 
 if [ -s "$out" ]; then echo "$out"; exit 0; fi
+# Two test runs may render at once (a unit tier beside a Molecule run): one renders, the other waits and reuses it.
+mkdir -p "$cache"
+exec 9>"$cache/.render-argo-manifests.lock"
+flock 9
+if [ -s "$out" ]; then echo "$out"; exit 0; fi
 
 if [ ! -x "$bin_dir/kustomize" ]; then
   log "building kustomize $kustomize_version into $bin_dir (first use only)"
@@ -28,7 +33,8 @@ module=github.com/argoproj/argo-workflows/v4
 src=$(cd /tmp && go mod download -json "$module@$argo_version" | sed -nE 's/^\s*"Dir": "(.*)",?$/\1/p')
 [ -d "$src/manifests/cluster-install" ] || { log "no manifests/cluster-install in $module@$argo_version"; exit 1; }
 mkdir -p "$out_dir"
-"$bin_dir/kustomize" build "$src/manifests/cluster-install" >"$out.tmp"
-mv "$out.tmp" "$out"
+tmp=$(mktemp "$out.XXXXXX")
+"$bin_dir/kustomize" build "$src/manifests/cluster-install" >"$tmp"
+mv "$tmp" "$out"
 log "rendered $module@$argo_version manifests/cluster-install ($(grep -c '^kind:' "$out") objects)"
 echo "$out"
