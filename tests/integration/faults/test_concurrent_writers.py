@@ -2,8 +2,8 @@
 
 Four runs with different settings start at once while a foreign writer keeps adding keys (as kubectl
 patch or another tool would). Afterwards no foreign key is lost, exactly one run's settings are in the
-ConfigMap (each write is whole), and a re-run of the winner reports no change. (The API-server kill
-test is not here yet: a restarted kube-apiserver of the local control plane sometimes exits at start-up.)
+ConfigMap (each write is whole), and a re-run of the winner reports no change.
+(The API server killed mid-run: test_api_faults.py.)
 """
 from __future__ import annotations
 
