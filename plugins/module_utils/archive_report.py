@@ -25,6 +25,8 @@ import os
 import re
 import tempfile
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils import archive_report_svg
 
@@ -415,3 +417,15 @@ def publish(html_path, report, check_mode=False, diff=False):
         result["diff"] = dict(before_header=contents["json"][0], after_header=contents["json"][0],
                               before=before or "", after=contents["json"][1])
     return result
+
+
+def run_archive_report(module, result):
+    """archive_report: build the HTML report (and its CSV/JSON series) from archive_info results, write it."""
+    if not archive_report_svg.HAS_MATPLOTLIB:
+        raise ArgoopsError("%s Install it with: %s" % (missing_required_lib("matplotlib"),
+                                                       archive_report_svg.INSTALL_HINT),
+                           exception=str(archive_report_svg.MATPLOTLIB_IMPORT_ERROR))
+    p = module.params
+    report = build_report(p["stats_by_day"], p["stats_by_day_and_phase"], p["failing_templates"],
+                                         p["capacity"], p["tables"], p["latest"], p["top_failing"], p["title"])
+    result.update(publish(p["path"], report, module.check_mode, module._diff))

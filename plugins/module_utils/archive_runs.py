@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The runs of the archive modules (archive_db, archive_info, archive_prune, archive_rollup, archive_report):
+"""The runs of the archive database modules (archive_db, archive_info, archive_prune, archive_rollup):
 ``run_<module>(module, result)``, handed to ``errors.run_module`` by each module's ``main``. The SQL and
 the rules live in pg_access, archive_sql, archive_rollup and friends; a run reads the options, checks
 what can be checked before connecting, and calls them in order."""
@@ -12,8 +12,7 @@ __metaclass__ = type
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.argoops.workflows.plugins.module_utils import (
-    archive_capacity, archive_report, archive_report_svg, archive_rollup, archive_rollup_stats, archive_sql, pg,
-    pg_access)
+    archive_capacity, archive_rollup, archive_rollup_stats, archive_sql, pg, pg_access)
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import (
     filters_from_params, scope_from_params)
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_ttl import TTLError, parse_ttl
@@ -132,15 +131,3 @@ def run_archive_rollup(module, result):
         archive_sql.require_archive_tables(conn)
         result.update(archive_rollup.run_rollup(conn, module.params["create_schema"], module.check_mode))
     result["changed"] = bool(result["rolled_up"] or result["schema_created"])
-
-
-def run_archive_report(module, result):
-    """archive_report: build the HTML report (and its CSV/JSON series) from archive_info results, write it."""
-    if not archive_report_svg.HAS_MATPLOTLIB:
-        raise ArgoopsError("%s Install it with: %s" % (missing_required_lib("matplotlib"),
-                                                       archive_report_svg.INSTALL_HINT),
-                           exception=str(archive_report_svg.MATPLOTLIB_IMPORT_ERROR))
-    p = module.params
-    report = archive_report.build_report(p["stats_by_day"], p["stats_by_day_and_phase"], p["failing_templates"],
-                                         p["capacity"], p["tables"], p["latest"], p["top_failing"], p["title"])
-    result.update(archive_report.publish(p["path"], report, module.check_mode, module._diff))

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 
+from ansible_collections.argoops.workflows.plugins.module_utils import kube
 from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 
 try:
@@ -170,3 +171,34 @@ def crds_to_apply(crds, live, hash_annotation):
     current = set("%s@%s" % (m["metadata"]["name"], (m["metadata"].get("annotations") or {}).get(hash_annotation, ""))
                   for m in live)
     return [crd["name"] for crd in crds if crd["key"] not in current]
+
+
+def read_manifests(src):
+    texts = []
+    for path in manifest_files(src):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                texts.append(handle.read())
+        except (OSError, UnicodeDecodeError) as err:
+            raise ManifestError("src: cannot read %s: %s" % (path, err))
+    return texts
+
+
+def run_argo_manifests_info(module, result):
+    """argo_manifests_info: the release manifests made ready to apply, and which CRDs differ from the live ones."""
+    params = module.params
+    settings = Settings(
+        params["namespace"], params["version"], params["server_name"], params["controller_name"],
+        params["server_auth_mode"], params["expose_ui"], params["pin_images"], params["image_registry"],
+        params["cluster_scoped_kinds"])
+    crds, objects = prepare(read_manifests(params["src"]), settings, params["crd_label"],
+                                           params["crd_hash_annotation"])
+    names = [crd["name"] for crd in crds]
+    if params["compare_live"] and crds:
+        live = kube.connect(module).list_metadata("listing the CRDs labelled %s" % params["crd_label"],
+                                                  kube.CRDS, label_selector=params["crd_label"])
+        names = crds_to_apply(crds, live, params["crd_hash_annotation"])
+    result.update(
+        changed=False, crds=[dict(name=c["name"], key=c["key"]) for c in crds], crds_to_apply=names,
+        crd_manifest="\n---\n".join(c["text"] for c in crds if c["name"] in names), objects=objects,
+        deployments=[o["metadata"]["name"] for o in objects if o.get("kind") == "Deployment"])

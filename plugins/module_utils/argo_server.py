@@ -191,3 +191,11 @@ def ask(module, token):
         raise denial(err.status, parse_body(err.body or ""), True)
     except (HTTPError, OSError) as err:
         raise ArgoServerError("the Kubernetes API server could not be reached: %s" % err)
+
+
+def run_argo_server_archive_info(module, result):
+    """argo_server_archive_info: ask argo-server's archive API (with a token, or one for a service account)."""
+    result["via"] = module.params["server_url"] or "kubernetes-service-proxy"
+    token = module.params["token"] or token_for(module)
+    status, body = ask(module, token)
+    result.update(changed=False, status=status, workflows=summarize_list(body))

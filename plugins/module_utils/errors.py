@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collection's one error base, and the one way every module of it runs and fails.
 
-Each module's ``main`` builds its AnsibleModule and hands it to ``run_module`` with a run function from
-module_utils (``run(module, result)`` fills ``result``). An ``ArgoopsError`` becomes ``fail_json`` with
+Each module's ``main`` builds its AnsibleModule and hands it to ``run_module`` with its run function,
+``run_<module>(module, result)``, which lives in module_utils beside the logic it uses and fills ``result``. An ``ArgoopsError`` becomes ``fail_json`` with
 the error's message, what ``result`` held when it was raised (so a failure still says what the run had
 done) and the error's own details; anything else is a bug and ends in Ansible's traceback.
 """

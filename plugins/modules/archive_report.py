@@ -183,7 +183,7 @@ charts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.argoops.workflows.plugins.module_utils import archive_report
-from ansible_collections.argoops.workflows.plugins.module_utils.archive_runs import run_archive_report
+from ansible_collections.argoops.workflows.plugins.module_utils.archive_report import run_archive_report
 from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 

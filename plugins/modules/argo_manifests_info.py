@@ -167,7 +167,7 @@ deployments:
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_manifests
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_runs import run_argo_manifests_info
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_manifests import run_argo_manifests_info
 from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 

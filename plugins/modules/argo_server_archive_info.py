@@ -151,7 +151,7 @@ workflows:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_server
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_runs import run_argo_server_archive_info
+from ansible_collections.argoops.workflows.plugins.module_utils.argo_server import run_argo_server_archive_info
 from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 

@@ -224,7 +224,7 @@ diff:
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.argoops.workflows.plugins.module_utils import argo_config
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_runs import run_persistence_config
+from ansible_collections.argoops.workflows.plugins.module_utils.persistence_config_run import run_persistence_config
 from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 

@@ -143,7 +143,7 @@ diff:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.argoops.workflows.plugins.module_utils.argo_runs import run_startup_settings
+from ansible_collections.argoops.workflows.plugins.module_utils.startup_settings import run_startup_settings
 from ansible_collections.argoops.workflows.plugins.module_utils.errors import run_module
 
 

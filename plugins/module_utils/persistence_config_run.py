@@ -1,16 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: argoops.workflows contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The runs of the modules that read or write Argo's objects through the API server (persistence_config,
-startup_settings, argo_manifests_info, argo_server_archive_info): ``run_<module>(module, result)``, handed
-to ``errors.run_module`` by each module's ``main``. The rules live in argo_config / argo_configmap,
-startup_settings, argo_manifests and argo_server; the API calls in kube."""
+"""The run of persistence_config (``run_persistence_config``, handed to ``errors.run_module`` by the module's
+``main``): validate the options for the deployed Argo, check the Secret keys the controller reads at start-up,
+then apply the ConfigMap plan (argo_configmap.Plan) under optimistic concurrency (kube.update_config_map)."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.argoops.workflows.plugins.module_utils import (
-    argo_config, argo_configmap, argo_manifests, argo_server, kube, startup_settings)
+from ansible_collections.argoops.workflows.plugins.module_utils import argo_config, argo_configmap, kube
 from ansible_collections.argoops.workflows.plugins.module_utils.argo_yaml import LayoutError
 from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 
@@ -85,52 +83,3 @@ def run_persistence_config(module, result):
                   restart_required=bool(plan.restart), restart_settings=plan.restart, argo_version=version_text)
     if module._diff:
         result["diff"] = plan.diff
-
-
-def run_startup_settings(module, result):
-    """startup_settings: compare the ConfigMap's start-up settings with what each Deployment runs with;
-    roll out (record the new hash on the pod template) where they differ."""
-    params = module.params
-    settings = startup_settings.StartupSettings(kube.connect(module), params["namespace"], params["configmap"])
-    result.update(startup_settings.reconcile(settings, params["deployments"], params["restart"], module.check_mode))
-    if not module._diff:
-        del result["diff"]
-
-
-def read_manifests(src):
-    texts = []
-    for path in argo_manifests.manifest_files(src):
-        try:
-            with open(path, encoding="utf-8") as handle:
-                texts.append(handle.read())
-        except (OSError, UnicodeDecodeError) as err:
-            raise argo_manifests.ManifestError("src: cannot read %s: %s" % (path, err))
-    return texts
-
-
-def run_argo_manifests_info(module, result):
-    """argo_manifests_info: the release manifests made ready to apply, and which CRDs differ from the live ones."""
-    params = module.params
-    settings = argo_manifests.Settings(
-        params["namespace"], params["version"], params["server_name"], params["controller_name"],
-        params["server_auth_mode"], params["expose_ui"], params["pin_images"], params["image_registry"],
-        params["cluster_scoped_kinds"])
-    crds, objects = argo_manifests.prepare(read_manifests(params["src"]), settings, params["crd_label"],
-                                           params["crd_hash_annotation"])
-    names = [crd["name"] for crd in crds]
-    if params["compare_live"] and crds:
-        live = kube.connect(module).list_metadata("listing the CRDs labelled %s" % params["crd_label"],
-                                                  kube.CRDS, label_selector=params["crd_label"])
-        names = argo_manifests.crds_to_apply(crds, live, params["crd_hash_annotation"])
-    result.update(
-        changed=False, crds=[dict(name=c["name"], key=c["key"]) for c in crds], crds_to_apply=names,
-        crd_manifest="\n---\n".join(c["text"] for c in crds if c["name"] in names), objects=objects,
-        deployments=[o["metadata"]["name"] for o in objects if o.get("kind") == "Deployment"])
-
-
-def run_argo_server_archive_info(module, result):
-    """argo_server_archive_info: ask argo-server's archive API (with a token, or one for a service account)."""
-    result["via"] = module.params["server_url"] or "kubernetes-service-proxy"
-    token = module.params["token"] or argo_server.token_for(module)
-    status, body = argo_server.ask(module, token)
-    result.update(changed=False, status=status, workflows=argo_server.summarize_list(body))
