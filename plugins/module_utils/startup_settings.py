@@ -150,7 +150,7 @@ def run_startup_settings(module, result):
     """The startup_settings module's run: compare the ConfigMap's start-up settings with what each Deployment runs with;
     roll out (record the new hash on the pod template) where they differ."""
     params = module.params
-    settings = startup_settings.StartupSettings(kube.connect(module), params["namespace"], params["configmap"])
-    result.update(startup_settings.reconcile(settings, params["deployments"], params["restart"], module.check_mode))
+    settings = StartupSettings(kube.connect(module), params["namespace"], params["configmap"])
+    result.update(reconcile(settings, params["deployments"], params["restart"], module.check_mode))
     if not module._diff:
         del result["diff"]
