@@ -3,7 +3,7 @@
 #   make sanity|unit|lint|integration|faults|node|molecule   one tier
 #   make cluster-up|cluster-env|cluster-down|cluster-status|cluster-build   the local control plane
 #   make demo          the whole flow (k3d when Docker is there, else the local control plane)
-#   make bench         archive benchmark (prints a table)
+#   make bench         benchmarks: the archive (1M rows), then the no-change runs of the site flow (print tables)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -100,3 +100,5 @@ demo: layout
 	@tests/tools/demo.sh
 bench: layout
 	@$(PY) tests/bench/archive_bench.py
+	@$(PY) tests/controlplane/cluster.py build
+	@$(PY) tests/bench/site_bench.py
