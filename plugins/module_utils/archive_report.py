@@ -427,5 +427,5 @@ def run_archive_report(module, result):
                            exception=str(archive_report_svg.MATPLOTLIB_IMPORT_ERROR))
     p = module.params
     report = build_report(p["stats_by_day"], p["stats_by_day_and_phase"], p["failing_templates"],
-                                         p["capacity"], p["tables"], p["latest"], p["top_failing"], p["title"])
+                          p["capacity"], p["tables"], p["latest"], p["top_failing"], p["title"])
     result.update(publish(p["path"], report, module.check_mode, module._diff))

@@ -192,7 +192,7 @@ def run_argo_manifests_info(module, result):
         params["server_auth_mode"], params["expose_ui"], params["pin_images"], params["image_registry"],
         params["cluster_scoped_kinds"])
     crds, objects = prepare(read_manifests(params["src"]), settings, params["crd_label"],
-                                           params["crd_hash_annotation"])
+                            params["crd_hash_annotation"])
     names = [crd["name"] for crd in crds]
     if params["compare_live"] and crds:
         live = kube.connect(module).list_metadata("listing the CRDs labelled %s" % params["crd_label"],

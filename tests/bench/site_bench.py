@@ -112,7 +112,7 @@ def import_time(python, statement, runs=5):
     """(median wall seconds, median CPU seconds) of a fresh interpreter running ``statement``; CPU time
     (user + system of the child) is what a busy machine does not inflate."""
     walls, cpus = [], []
-    for _ in range(runs):
+    for dummy in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run([python, "-c", statement], check=True)
@@ -140,7 +140,7 @@ def module_bench(kubeconfig, python, runs):
                                 ("kubernetes.core.k8s", "kubernetes.core.k8s", theirs)):
         adhoc(module, args, python)  # converge first: the timed runs change nothing
         times, changed = [], set()
-        for _ in range(runs):
+        for dummy in range(runs):
             took, result = adhoc(module, args, python)
             times.append(took)
             changed.add(result.get("changed"))
@@ -158,7 +158,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(STATE, exist_ok=True)
     try:
-        took, _ = playbook("create.yml")
+        took, dummy = playbook("create.yml")
         print("control plane up (and manifests rendered): %.1f s" % took)
         took, out = playbook("converge.yml")
         print("first converge of the site flow: %.1f s, %s" % (took, recap(out)))
