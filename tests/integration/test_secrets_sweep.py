@@ -3,10 +3,11 @@
 One play, as a user runs it against the local control plane and the test PostgreSQL: the postgres role in
 mode external (admin credentials, Argo's password generated and written to a Secret), argo_persistence
 (ConfigMap referencing that Secret, restart decision from the pod templates), archive_db / archive_info /
-archive_prune with passwords (one of them wrong on purpose, so error paths are swept too), persistence_config
-in check mode with diff, then the postgres role's teardown. Its whole output at -vvv --diff and Ansible's
-log file must not contain any secret of the run: the admin password, the generated password (read back from
-the Secret afterwards), the wrong password, the kubeconfig's client key (base64 and decoded).
+archive_prune / archive_rollup with passwords (one of them wrong on purpose, so error paths are swept too),
+argo_manifests_info reading the cluster's CRDs, persistence_config in check mode with diff, then the postgres
+role's teardown. Its whole output at -vvv --diff and Ansible's log file must not contain any secret of the
+run: the admin password, the generated password (read back from the Secret afterwards), the wrong password,
+the kubeconfig's client key (base64 and decoded). (The k3d token: test_k3d_cluster.py's test_token_never_in_output.)
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def kubeconfig_secrets(path):
     return out
 
 
-def plays(kubeconfig, namespace, postgres, wrong_password):
+def plays(kubeconfig, namespace, postgres, wrong_password, manifests):
     """(the run, the teardown): two playbooks, so the generated password can be read between them."""
     admin = dict(login_host=postgres.host, login_port=int(postgres.port), login_user=postgres.user,
                  login_password=postgres.password, login_db="postgres")
@@ -69,6 +70,11 @@ def plays(kubeconfig, namespace, postgres, wrong_password):
                   **tolerated},
                  {"name": "archive_prune in check mode", "check_mode": True,
                   "argoops.workflows.archive_prune": dict(argo_login, archive_ttl="1d"), **tolerated},
+                 {"name": "archive_rollup as Argo's role", "argoops.workflows.archive_rollup": dict(argo_login),
+                  **tolerated},
+                 {"name": "argo_manifests_info against the cluster",
+                  "argoops.workflows.argo_manifests_info": {"kubeconfig": kubeconfig, "src": manifests,
+                                                            "namespace": namespace, "version": "v4.0.5"}},
                  {"name": "archive_info with a wrong password",
                   "argoops.workflows.archive_info": dict(admin, login_password=wrong_password, limit=1), **tolerated},
                  {"name": "persistence_config in check mode with diff", "check_mode": True, "diff": True,
@@ -91,10 +97,11 @@ def test_no_secret_in_vvv_diff_output_or_log(control_plane, postgres, apps, tmp_
     for name in DEPLOYMENTS:
         create_deployment(apps, namespace, name)
     wrong_password = "wrong-" + uuid.uuid4().hex
-    run, teardown = plays(control_plane.kubeconfig, namespace, postgres, wrong_password)
+    run, teardown = plays(control_plane.kubeconfig, namespace, postgres, wrong_password, control_plane.argo_manifests)
     log = tmp_path / "ansible.log"
     output = run_playbook(tmp_path, "run", run, log)
     assert "TASK [persistence_config in check mode with diff]" in output
+    assert "TASK [argo_manifests_info against the cluster]" in output and "TASK [archive_rollup as Argo's role]" in output
     secret = core(control_plane.kubeconfig).read_namespaced_secret("argo-postgres-config", namespace)
     generated = base64.b64decode(secret.data["password"]).decode()
     assert len(generated) >= 32
