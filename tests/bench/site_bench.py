@@ -49,12 +49,15 @@ def env(**extra):
     return out
 
 
-def playbook(name, **extra_env):
-    """(seconds, stdout) of ansible-playbook on a molecule/default playbook; fails loudly."""
+def playbook(name, interpreter=None, **extra_env):
+    """(seconds, stdout) of ansible-playbook on a molecule/default playbook (its modules run by ``interpreter``
+    when given); fails loudly."""
     start = time.perf_counter()
-    proc = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "-i", os.path.join(SCENARIO, "inventory.yml"),
-                           os.path.join(SCENARIO, name)], env=env(**extra_env), capture_output=True, text=True,
-                          check=False)
+    argv = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", os.path.join(SCENARIO, "inventory.yml"),
+            os.path.join(SCENARIO, name)]
+    if interpreter:
+        argv += ["-e", "ansible_python_interpreter=%s" % interpreter]
+    proc = subprocess.run(argv, env=env(**extra_env), capture_output=True, text=True, check=False)
     took = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit("%s failed (rc %d):\n%s\n%s" % (name, proc.returncode, proc.stdout[-4000:], proc.stderr[-2000:]))
@@ -95,15 +98,18 @@ def adhoc(module, args, interpreter):
 
 
 def client_python(version):
-    """A venv with only this kubernetes client (and PyYAML), to run the modules with."""
+    """A venv with the modules' runtime requirements (requirements.txt) but this kubernetes client."""
     if version == "installed":
         return sys.executable
-    venv = os.path.join(CACHE, "bench", "kubernetes-%s" % version)
+    venv = os.path.join(CACHE, "bench", "runtime-kubernetes-%s" % version)
     python = os.path.join(venv, "bin", "python")
     if not os.path.exists(os.path.join(venv, ".installed")):
+        with open(os.path.join(REPO, "requirements.txt"), encoding="utf-8") as handle:
+            pins = [line.strip() for line in handle if line.strip() and not line.startswith("#")
+                    and not line.startswith("kubernetes==")]
         subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True)
         subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        "kubernetes==%s" % version, "PyYAML"], check=True)
+                        "kubernetes==%s" % version] + pins, check=True)
         open(os.path.join(venv, ".installed"), "w", encoding="utf-8").close()
     return python
 
@@ -184,6 +190,9 @@ def main():
             imports.append((label, import_time(python, MODULE_IMPORTS), import_time(python, TYPED_API)))
             for module, (median, low, high, changed) in module_bench(kubeconfig, python, args.runs).items():
                 print("%-10s %-38s %7.2fs %7.2f-%5.2fs %s" % (label, module, median, low, high, sorted(changed)))
+            took, out = playbook("converge.yml", interpreter=python)
+            print("%-10s %-38s %7.2fs %16s changed=%s" % (label, "site flow, idempotent re-run", took, "",
+                                                          recap(out).get("changed")))
         print("\n== kubernetes client import, median of 5 (wall / CPU)")
         print("%-10s %-34s %s" % ("client", "what the modules import", "the typed API (only tests use it)"))
         for label, ours, typed in imports:
