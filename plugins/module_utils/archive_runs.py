@@ -9,8 +9,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.argoops.workflows.plugins.module_utils import (
     archive_capacity, archive_rollup, archive_rollup_stats, archive_sql, pg, pg_access)
 from ansible_collections.argoops.workflows.plugins.module_utils.archive_args import (
@@ -21,14 +19,9 @@ from ansible_collections.argoops.workflows.plugins.module_utils.errors import Ar
 MAX_BATCH_SIZE = 100000
 
 
-def require_psycopg():
-    if not pg.HAS_PSYCOPG:
-        raise ArgoopsError(missing_required_lib("psycopg (version 3)"), exception=str(pg.PSYCOPG_IMPORT_ERROR))
-
-
 def run_archive_db(module, result):
     """archive_db: read the database, role and grants, plan, refuse what is unsafe, apply in one go."""
-    require_psycopg()
+    pg.require_psycopg()
     params = module.params
     database, role = params["name"], params["user"]
     for option, kind in (("name", "database"), ("user", "role")):
@@ -74,7 +67,7 @@ def run_archive_db(module, result):
 
 def run_archive_info(module, result):
     """archive_info: one page of archived workflows, statistics and the capacity view, read-only."""
-    require_psycopg()
+    pg.require_psycopg()
     params = module.params
     scope, filters = scope_from_params(params), filters_from_params(params)
     if not 0 <= params["limit"] <= archive_sql.MAX_LIMIT:
@@ -102,7 +95,7 @@ def run_archive_info(module, result):
 
 def run_archive_prune(module, result):
     """archive_prune: delete (or count, in check mode) what is older than the TTL, in short batches."""
-    require_psycopg()
+    pg.require_psycopg()
     params = module.params
     seconds = parse_ttl(params["older_than"], "older_than")
     if seconds == 0:
@@ -126,7 +119,7 @@ def run_archive_prune(module, result):
 
 def run_archive_rollup(module, result):
     """archive_rollup: fold the rows archived since the watermark into the hourly rollups."""
-    require_psycopg()
+    pg.require_psycopg()
     with pg.connect(module.params) as conn:
         archive_sql.require_archive_tables(conn)
         result.update(archive_rollup.run_rollup(conn, module.params["create_schema"], module.check_mode))

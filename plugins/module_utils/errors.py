@@ -4,9 +4,10 @@
 """The collection's one error base, and the one way every module of it runs and fails.
 
 Each module's ``main`` builds its AnsibleModule and hands it to ``run_module`` with its run function,
-``run_<module>(module, result)``, which lives in module_utils beside the logic it uses and fills ``result``. An ``ArgoopsError`` becomes ``fail_json`` with
-the error's message, what ``result`` held when it was raised (so a failure still says what the run had
-done) and the error's own details; anything else is a bug and ends in Ansible's traceback.
+``run_<module>(module, result)``, which lives in module_utils beside the logic it uses and fills ``result``.
+An ``ArgoopsError`` becomes ``fail_json`` with the error's message, what ``result`` held when it was raised
+(so a failure still says what the run had done) and the error's own details; anything else is a bug and ends
+in Ansible's traceback.
 """
 from __future__ import absolute_import, division, print_function
 

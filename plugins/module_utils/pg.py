@@ -20,6 +20,8 @@ import hashlib
 import hmac
 import os
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.argoops.workflows.plugins.module_utils.errors import ArgoopsError
 from ansible_collections.argoops.workflows.plugins.module_utils.libpq import SSL_MODES
 from ansible_collections.argoops.workflows.plugins.module_utils.masking import MASK
@@ -137,11 +139,16 @@ def explain_error(exc, kwargs, doing):
     return message + (" (%s)" % hint if hint and doing == "connect" else "")
 
 
+def require_psycopg():
+    """Fail with Ansible's missing-library message (and the import error) when psycopg 3 is not installed;
+    the archive modules call it first, before validating their options."""
+    if not HAS_PSYCOPG:
+        raise PgError(missing_required_lib("psycopg (version 3)"), exception=str(PSYCOPG_IMPORT_ERROR))
+
+
 def connect(params, dbname=None, autocommit=False):
     """Open a psycopg 3 connection or raise PgError naming user/host/port/database (never the password)."""
-    if not HAS_PSYCOPG:
-        raise PgError("PostgreSQL: the Python library psycopg (version 3) is not installed: %s"
-                      % PSYCOPG_IMPORT_ERROR)
+    require_psycopg()
     kwargs = libpq_kwargs(params, dbname)
     try:
         conn = psycopg.connect(autocommit=autocommit, **kwargs)
